@@ -1,0 +1,90 @@
+//! Stable error codes shared by both sockets and the HTTP API (`docs/protocol.md` lists them).
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    MalformedJson,
+    UnknownType,
+    InvalidFrame,
+    BinaryNotSupported,
+    UnsupportedVersion,
+    MessageTooLong,
+    RateLimited,
+    FrameTooLarge,
+    SlowConsumer,
+    AlreadyStarted,
+    NotStarted,
+    UnknownQueue,
+    ChatPurged,
+    ChatClosed,
+    NotAssigned,
+    ChatNotFound,
+    AlreadyClaimed,
+    AtCapacity,
+    TargetUnavailable,
+    InvalidTransfer,
+    Replaced,
+    SessionExpired,
+    ServerClosing,
+    InvalidRequest,
+    InvalidCredentials,
+    NotLoggedIn,
+    Forbidden,
+    OriginNotAllowed,
+    TooManyAttempts,
+    NotFound,
+    Internal,
+}
+
+/// What the hub refuses. Every variant is the caller's doing; the hub has no failures of its own.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HubError {
+    #[error("That queue does not exist.")]
+    UnknownQueue,
+    #[error("That chat has ended and was deleted, or never existed. Start a new chat.")]
+    ChatPurged,
+    #[error("That chat has ended.")]
+    ChatClosed,
+    #[error("No advocate has joined yet.")]
+    NotAssigned,
+    #[error("That chat is not one you can act on.")]
+    ChatNotFound,
+    #[error("Another advocate took this chat first, or the chatter left the queue.")]
+    AlreadyClaimed,
+    #[error("You already have as many chats as you can take.")]
+    AtCapacity,
+    #[error("That advocate is not available or has no room for another chat.")]
+    TargetUnavailable,
+    #[error("Name exactly one of `to_advocate` or `to_queue`, and not yourself.")]
+    InvalidTransfer,
+    #[error("This socket already has a chat.")]
+    AlreadyStarted,
+    #[error("Say hello first.")]
+    NotStarted,
+    #[error("The text is empty or longer than the limit.")]
+    MessageTooLong,
+    #[error("The intake answers are too large or not simple values.")]
+    InvalidIntake,
+}
+
+impl HubError {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            HubError::UnknownQueue => ErrorCode::UnknownQueue,
+            HubError::ChatPurged => ErrorCode::ChatPurged,
+            HubError::ChatClosed => ErrorCode::ChatClosed,
+            HubError::NotAssigned => ErrorCode::NotAssigned,
+            HubError::ChatNotFound => ErrorCode::ChatNotFound,
+            HubError::AlreadyClaimed => ErrorCode::AlreadyClaimed,
+            HubError::AtCapacity => ErrorCode::AtCapacity,
+            HubError::TargetUnavailable => ErrorCode::TargetUnavailable,
+            HubError::InvalidTransfer => ErrorCode::InvalidTransfer,
+            HubError::AlreadyStarted => ErrorCode::AlreadyStarted,
+            HubError::NotStarted => ErrorCode::NotStarted,
+            HubError::MessageTooLong => ErrorCode::MessageTooLong,
+            HubError::InvalidIntake => ErrorCode::InvalidFrame,
+        }
+    }
+}

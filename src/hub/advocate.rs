@@ -1,0 +1,359 @@
+//! What staff on the console can do: connect, go available, claim, write, transfer, end.
+
+use uuid::Uuid;
+use zeroize::Zeroizing;
+
+use super::{
+    chat::{ChatState, Handover},
+    outbox::Outbox,
+    roster::Advocate,
+    state::{send, State},
+    text::{ClientId, MessageText, Note},
+    Hub,
+};
+use crate::{
+    error::{ErrorCode, HubError},
+    protocol::{EndReason, Me, ReleaseReason, Sender, ToChatter, ToConsole, PROTOCOL_VERSION},
+    staff::Staff,
+};
+
+/// The socket layer's reference to its staff member.
+#[derive(Debug, Clone, Copy)]
+pub struct AdvocateHandle {
+    pub staff_id: Uuid,
+    conn: u64,
+}
+
+pub enum TransferTarget {
+    Advocate(Uuid),
+    Queue(String),
+}
+
+impl Hub {
+    /// Attaches a console. A newer console for the same person replaces the older one and
+    /// takes over their chats (this is also how an advocate gets their chats back).
+    pub fn advocate_connect(&self, staff: Staff, outbox: &Outbox) -> AdvocateHandle {
+        let settings = self.settings();
+        let mut state = self.lock();
+        let staff_id = staff.id;
+        let advocate = state.advocates.entry(staff_id).or_insert_with(|| Advocate {
+            staff: staff.clone(),
+            outbox: None,
+            conn: 0,
+            available: false,
+            chats: Vec::new(),
+            last_assigned_ms: 0,
+        });
+        if let Some(old) = advocate.outbox.replace(outbox.clone()) {
+            send(
+                Some(&old),
+                &ToConsole::Error(crate::protocol::ErrorBody {
+                    code: ErrorCode::Replaced,
+                    message: "You opened the console somewhere else; this window is closed.",
+                    chat_id: None,
+                    id: None,
+                }),
+            );
+            old.close(4000, ErrorCode::Replaced);
+        }
+        advocate.conn = outbox.id();
+        advocate.staff = staff;
+        send(
+            Some(outbox),
+            &ToConsole::Welcome {
+                v: PROTOCOL_VERSION,
+                me: Me {
+                    id: advocate.staff.id,
+                    username: &advocate.staff.username,
+                    display_name: &advocate.staff.display_name,
+                    role: advocate.staff.role,
+                },
+                available: advocate.available,
+                capacity: settings.max_chats,
+                queues: &settings.queues,
+                canned: &settings.canned,
+            },
+        );
+        let chats = advocate.chats.clone();
+        for chat_id in chats {
+            let Some(chat) = state.chats.get(&chat_id) else {
+                continue;
+            };
+            send(
+                Some(outbox),
+                &ToConsole::Assigned {
+                    chat_id,
+                    queue: &chat.queue,
+                    language: chat.language.as_deref(),
+                    intake: chat.intake.as_ref(),
+                    history: chat.transcript.all().map(|l| l.view()).collect(),
+                    chatter_connected: chat.chatter.is_some(),
+                    transfer: None,
+                },
+            );
+        }
+        tracing::info!(staff = %staff_id, "console connected");
+        state.publish(settings);
+        AdvocateHandle {
+            staff_id,
+            conn: outbox.id(),
+        }
+    }
+
+    pub fn advocate_status(&self, handle: &AdvocateHandle, available: bool) {
+        let mut state = self.lock();
+        let Some(advocate) = current(&mut state, handle) else {
+            return;
+        };
+        advocate.available = available;
+        tracing::info!(staff = %handle.staff_id, available, "availability changed");
+        state.publish(self.settings());
+    }
+
+    /// Takes a waiting chatter. Under the hub lock, so of two claims exactly one wins.
+    pub fn claim(&self, handle: &AdvocateHandle, chat_id: Uuid) -> Result<(), HubError> {
+        let settings = self.settings();
+        let mut state = self.lock();
+        let load = current(&mut state, handle)
+            .ok_or(HubError::ChatNotFound)?
+            .load();
+        let waiting = state
+            .chats
+            .get(&chat_id)
+            .is_some_and(|c| matches!(c.state, ChatState::Waiting { .. }));
+        if !waiting {
+            return Err(HubError::AlreadyClaimed);
+        }
+        if load >= settings.max_chats {
+            return Err(HubError::AtCapacity);
+        }
+        state.assign(chat_id, handle.staff_id, None);
+        state.publish(settings);
+        Ok(())
+    }
+
+    pub fn advocate_message(
+        &self,
+        handle: &AdvocateHandle,
+        chat_id: Uuid,
+        id: ClientId,
+        text: MessageText,
+    ) -> Result<(), HubError> {
+        let mut state = self.lock();
+        own_chat(&mut state, handle, chat_id)?;
+        let chat = state.chats.get(&chat_id).expect("checked");
+        let (seq, at) = match chat
+            .transcript
+            .find_client_id(Sender::Advocate, id.as_str())
+        {
+            Some(done) => done,
+            None => {
+                let (seq, at) = state
+                    .post(chat_id, Sender::Advocate, text.into_inner())
+                    .expect("chat exists");
+                let chat = state.chats.get_mut(&chat_id).expect("chat exists");
+                chat.transcript
+                    .remember_client_id(Sender::Advocate, id.as_str(), seq, at);
+                (seq, at)
+            }
+        };
+        let advocate = state.advocates.get(&handle.staff_id).expect("checked");
+        send(
+            advocate.outbox.as_ref(),
+            &ToConsole::Ack {
+                chat_id,
+                id: id.as_str(),
+                seq,
+                at,
+            },
+        );
+        Ok(())
+    }
+
+    pub fn advocate_typing(
+        &self,
+        handle: &AdvocateHandle,
+        chat_id: Uuid,
+        on: bool,
+    ) -> Result<(), HubError> {
+        let mut state = self.lock();
+        own_chat(&mut state, handle, chat_id)?;
+        let chat = state.chats.get(&chat_id).expect("checked");
+        send(chat.chatter.as_ref(), &ToChatter::Typing { on });
+        Ok(())
+    }
+
+    pub fn transfer(
+        &self,
+        handle: &AdvocateHandle,
+        chat_id: Uuid,
+        target: TransferTarget,
+        note: Option<Note>,
+    ) -> Result<(), HubError> {
+        let settings = self.settings();
+        let mut state = self.lock();
+        own_chat(&mut state, handle, chat_id)?;
+        let from = state.advocates[&handle.staff_id].staff.display_name.clone();
+        let handover = Handover {
+            from,
+            note: note.map(|n| Zeroizing::new(n.into_inner())),
+        };
+        match target {
+            TransferTarget::Advocate(to) => {
+                if to == handle.staff_id {
+                    return Err(HubError::InvalidTransfer);
+                }
+                let ready = state
+                    .advocates
+                    .get(&to)
+                    .is_some_and(|a| a.connected() && a.available && a.load() < settings.max_chats);
+                if !ready {
+                    return Err(HubError::TargetUnavailable);
+                }
+                state.post(
+                    chat_id,
+                    Sender::System,
+                    "You are being connected to another advocate.".into(),
+                );
+                state.release(chat_id, Some(ReleaseReason::Transferred));
+                if let Some(chat) = state.chats.get_mut(&chat_id) {
+                    chat.state = ChatState::Waiting {
+                        since_ms: chat.first_waited_ms,
+                        transferred: true,
+                    };
+                }
+                state.assign(chat_id, to, Some(handover));
+                tracing::info!(chat = %chat_id, from = %handle.staff_id, to = %to, "chat transferred to advocate");
+            }
+            TransferTarget::Queue(queue) => {
+                let queue = settings.queue(&queue).ok_or(HubError::UnknownQueue)?;
+                state.post(
+                    chat_id,
+                    Sender::System,
+                    format!(
+                        "You are being transferred to {}. Please stay: you keep your place in line.",
+                        queue.name
+                    ),
+                );
+                state.release(chat_id, Some(ReleaseReason::Transferred));
+                state.requeue(chat_id, queue.id.clone(), Some(handover));
+                tracing::info!(chat = %chat_id, from = %handle.staff_id, queue = %queue.id, "chat transferred to queue");
+            }
+        }
+        state.publish(settings);
+        Ok(())
+    }
+
+    pub fn end_chat(&self, handle: &AdvocateHandle, chat_id: Uuid) -> Result<(), HubError> {
+        let mut state = self.lock();
+        own_chat(&mut state, handle, chat_id)?;
+        let chat = state.chats.get(&chat_id).expect("checked");
+        send(
+            chat.chatter.as_ref(),
+            &ToChatter::Ended {
+                reason: EndReason::AdvocateEnded,
+            },
+        );
+        state.release(chat_id, Some(ReleaseReason::EndedByYou));
+        state.close(chat_id);
+        tracing::info!(chat = %chat_id, staff = %handle.staff_id, "advocate ended chat");
+        state.publish(self.settings());
+        Ok(())
+    }
+
+    /// The console's socket went away: keep the chats for the grace period.
+    pub fn advocate_disconnected(&self, handle: &AdvocateHandle) {
+        let mut state = self.lock();
+        let Some(advocate) = current(&mut state, handle) else {
+            return;
+        };
+        advocate.outbox = None;
+        tracing::info!(staff = %handle.staff_id, "console disconnected; grace period started");
+        state.publish(self.settings());
+        drop(state);
+        let handle = *handle;
+        self.after(self.settings().grace, move |hub| {
+            let mut state = hub.lock();
+            let gone = state
+                .advocates
+                .get(&handle.staff_id)
+                .is_some_and(|a| a.conn == handle.conn && a.outbox.is_none());
+            if gone {
+                hand_back(&mut state, handle.staff_id);
+                state.publish(hub.settings());
+            }
+        });
+    }
+
+    /// The staff member logged out (or their session ended): close their console now and
+    /// hand their chats back to the queues.
+    pub fn staff_signed_out(&self, staff_id: Uuid) {
+        let mut state = self.lock();
+        let Some(advocate) = state.advocates.get(&staff_id) else {
+            return;
+        };
+        if let Some(outbox) = &advocate.outbox {
+            send(
+                Some(outbox),
+                &ToConsole::Error(crate::protocol::ErrorBody {
+                    code: ErrorCode::SessionExpired,
+                    message: "Your session ended. Log in again.",
+                    chat_id: None,
+                    id: None,
+                }),
+            );
+            outbox.close(4001, ErrorCode::SessionExpired);
+        }
+        hand_back(&mut state, staff_id);
+        state.publish(self.settings());
+    }
+}
+
+/// The roster entry, if `handle` is still its live connection.
+fn current<'a>(state: &'a mut State, handle: &AdvocateHandle) -> Option<&'a mut Advocate> {
+    state
+        .advocates
+        .get_mut(&handle.staff_id)
+        .filter(|a| a.conn == handle.conn)
+}
+
+/// Checks that `chat_id` is open and this advocate's.
+fn own_chat(state: &mut State, handle: &AdvocateHandle, chat_id: Uuid) -> Result<(), HubError> {
+    current(state, handle).ok_or(HubError::ChatNotFound)?;
+    match state.chats.get(&chat_id) {
+        Some(chat) if chat.advocate() == Some(handle.staff_id) => Ok(()),
+        Some(chat) if !chat.is_open() => Err(HubError::ChatClosed),
+        _ => Err(HubError::ChatNotFound),
+    }
+}
+
+/// Removes an advocate from the roster, returning their chats to the front of their queues.
+fn hand_back(state: &mut State, staff_id: Uuid) {
+    let Some(advocate) = state.advocates.remove(&staff_id) else {
+        return;
+    };
+    for chat_id in advocate.chats {
+        let Some(queue) = state.chats.get(&chat_id).map(|c| c.queue.clone()) else {
+            continue;
+        };
+        if let Some(chat) = state.chats.get_mut(&chat_id) {
+            // Not through `release`: the advocate is already out of the roster.
+            chat.state = ChatState::Waiting {
+                since_ms: chat.first_waited_ms,
+                transferred: true,
+            };
+        }
+        state.post(
+            chat_id,
+            Sender::System,
+            "Your advocate was disconnected. You keep your place in line for the next advocate."
+                .into(),
+        );
+        let handover = Handover {
+            from: advocate.staff.display_name.clone(),
+            note: None,
+        };
+        state.requeue(chat_id, queue, Some(handover));
+    }
+    tracing::info!(staff = %staff_id, "staff left the console; chats handed back");
+}

@@ -1,0 +1,83 @@
+//! A connection's bounded outbound queue, as the hub sees it.
+//!
+//! The hub never awaits a socket: it `try_send`s into the connection's queue. A queue that is
+//! full means a slow consumer; the hub cancels that connection (which may resume) instead of
+//! waiting, so one stalled phone can never block other chats.
+
+use std::sync::{
+    atomic::{AtomicU64, Ordering},
+    Arc,
+};
+
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::error::ErrorCode;
+
+static NEXT_CONNECTION: AtomicU64 = AtomicU64::new(1);
+
+#[derive(Debug, Clone)]
+pub enum Frame {
+    Text(Arc<str>),
+    /// Close the socket with this code and reason after the frames before it.
+    Close(u16, ErrorCode),
+}
+
+#[derive(Debug, Clone)]
+pub struct Outbox {
+    id: u64,
+    tx: mpsc::Sender<Frame>,
+    /// Cancelled when the hub gives up on this connection (slow consumer, replaced).
+    kill: CancellationToken,
+}
+
+/// What the socket side holds: the receiving end and the kill switch.
+pub struct Inbox {
+    pub rx: mpsc::Receiver<Frame>,
+    pub kill: CancellationToken,
+}
+
+impl Outbox {
+    pub fn new(capacity: usize) -> (Outbox, Inbox) {
+        let (tx, rx) = mpsc::channel(capacity);
+        let kill = CancellationToken::new();
+        let id = NEXT_CONNECTION.fetch_add(1, Ordering::Relaxed);
+        (
+            Outbox {
+                id,
+                tx,
+                kill: kill.clone(),
+            },
+            Inbox { rx, kill },
+        )
+    }
+
+    /// Identifies the connection, so late events from a replaced socket are ignored.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// Queues a frame; a full queue cancels the connection as a slow consumer.
+    pub fn send(&self, frame: Frame) -> bool {
+        match self.tx.try_send(frame) {
+            Ok(()) => true,
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                tracing::warn!(conn = self.id, "slow consumer dropped");
+                self.kill.cancel();
+                false
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => false,
+        }
+    }
+
+    /// Asks the socket to close with `code` after what is queued; forces it if the queue is full.
+    pub fn close(&self, code: u16, reason: ErrorCode) {
+        if self.tx.try_send(Frame::Close(code, reason)).is_err() {
+            self.kill.cancel();
+        }
+    }
+
+    pub fn is_killed(&self) -> bool {
+        self.kill.is_cancelled()
+    }
+}

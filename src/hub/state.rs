@@ -1,0 +1,308 @@
+//! The hub's state and the moves that change several parts of it at once. Everything here
+//! runs under the hub's one lock, which is what makes claim, transfer and auto-assign atomic;
+//! nothing here awaits.
+
+use std::collections::{HashMap, VecDeque};
+
+use serde::Serialize;
+use tokio::time::Instant;
+use uuid::Uuid;
+
+use super::{
+    chat::{Chat, ChatState, Handover},
+    now_ms,
+    outbox::Outbox,
+    queue::Waiting,
+    roster::Advocate,
+    Settings,
+};
+use crate::protocol::{
+    encode, AdvocateEntry, OverviewChat, OverviewQueue, QueueEntry, ReleaseReason, Sender,
+    ToChatter, ToConsole, TransferInfo,
+};
+
+/// How many recent waits the queue estimate averages.
+const WAIT_SAMPLES: usize = 20;
+
+#[derive(Default)]
+pub(super) struct State {
+    pub chats: HashMap<Uuid, Chat>,
+    /// Resume-token hash → chat.
+    pub tokens: HashMap<[u8; 32], Uuid>,
+    pub waiting: Waiting,
+    pub advocates: HashMap<Uuid, Advocate>,
+    /// Seconds the last chatters waited before an advocate joined (no ids, just numbers).
+    pub recent_waits: VecDeque<u64>,
+    pub closing: bool,
+}
+
+pub(super) fn send<T: Serialize>(outbox: Option<&Outbox>, frame: &T) {
+    if let Some(outbox) = outbox {
+        outbox.send(encode(frame));
+    }
+}
+
+impl State {
+    pub fn on_duty(&self) -> usize {
+        self.advocates
+            .values()
+            .filter(|a| a.connected() && a.available)
+            .count()
+    }
+
+    /// Appends a line to a chat and shows it to both sides.
+    pub fn post(&mut self, chat_id: Uuid, from: Sender, text: String) -> Option<(u64, u64)> {
+        let chat = self.chats.get_mut(&chat_id)?;
+        let advocate = chat.advocate();
+        let chatter = chat.chatter.clone();
+        let line = chat.transcript.push(from, text, now_ms());
+        let (seq, at) = (line.seq, line.at);
+        let view = line.view();
+        send(chatter.as_ref(), &ToChatter::Message(view.clone()));
+        if let Some(advocate) = advocate.and_then(|id| self.advocates.get(&id)) {
+            send(
+                advocate.outbox.as_ref(),
+                &ToConsole::Message {
+                    chat_id,
+                    message: view,
+                },
+            );
+        }
+        Some((seq, at))
+    }
+
+    /// Gives a waiting chat to an advocate and introduces them to each other.
+    pub fn assign(&mut self, chat_id: Uuid, staff_id: Uuid, transfer: Option<Handover>) {
+        let (Some(chat), Some(advocate)) = (
+            self.chats.get_mut(&chat_id),
+            self.advocates.get_mut(&staff_id),
+        ) else {
+            return;
+        };
+        let now = now_ms();
+        if let ChatState::Waiting {
+            since_ms,
+            transferred: false,
+        } = chat.state
+        {
+            if self.recent_waits.len() == WAIT_SAMPLES {
+                self.recent_waits.pop_front();
+            }
+            self.recent_waits
+                .push_back(now.saturating_sub(since_ms) / 1000);
+        }
+        self.waiting.remove(chat_id);
+        chat.state = ChatState::Active {
+            advocate: staff_id,
+            since_ms: now,
+        };
+        chat.told_position = None;
+        advocate.chats.push(chat_id);
+        advocate.last_assigned_ms = now;
+        let handover = transfer.or_else(|| chat.handover.take());
+        send(
+            advocate.outbox.as_ref(),
+            &ToConsole::Assigned {
+                chat_id,
+                queue: &chat.queue,
+                language: chat.language.as_deref(),
+                intake: chat.intake.as_ref(),
+                history: chat.transcript.all().map(|l| l.view()).collect(),
+                chatter_connected: chat.chatter.is_some(),
+                transfer: handover.as_ref().map(|h| TransferInfo {
+                    from: &h.from,
+                    note: h.note.as_deref().map(String::as_str),
+                }),
+            },
+        );
+        send(
+            chat.chatter.as_ref(),
+            &ToChatter::Joined {
+                advocate: &advocate.staff.display_name,
+            },
+        );
+        tracing::info!(chat = %chat_id, staff = %staff_id, "chat assigned");
+    }
+
+    /// Takes a chat away from its advocate (if any), telling them why.
+    pub fn release(&mut self, chat_id: Uuid, reason: Option<ReleaseReason>) {
+        let Some(staff_id) = self.chats.get(&chat_id).and_then(Chat::advocate) else {
+            return;
+        };
+        if let Some(advocate) = self.advocates.get_mut(&staff_id) {
+            advocate.chats.retain(|c| *c != chat_id);
+            if let Some(reason) = reason {
+                send(
+                    advocate.outbox.as_ref(),
+                    &ToConsole::Ended { chat_id, reason },
+                );
+            }
+        }
+    }
+
+    /// Closes a chat: it leaves the queue and its advocate; its transcript waits for the purge.
+    pub fn close(&mut self, chat_id: Uuid) {
+        self.release(chat_id, None);
+        self.waiting.remove(chat_id);
+        if let Some(chat) = self.chats.get_mut(&chat_id) {
+            chat.state = ChatState::Closed { at: Instant::now() };
+            tracing::info!(chat = %chat_id, "chat closed");
+        }
+    }
+
+    /// Puts an active chat back in a queue, keeping the chatter's original place.
+    pub fn requeue(&mut self, chat_id: Uuid, queue: String, handover: Option<Handover>) {
+        let Some(chat) = self.chats.get_mut(&chat_id) else {
+            return;
+        };
+        chat.queue = queue;
+        chat.handover = handover;
+        chat.told_position = None;
+        chat.state = ChatState::Waiting {
+            since_ms: chat.first_waited_ms,
+            transferred: true,
+        };
+        self.waiting
+            .insert(chat.first_waited_ms, &chat.queue, chat_id);
+    }
+
+    /// Seconds until an advocate is likely to join, from recent waits; `None` without data.
+    fn estimate_secs(&self, position: usize) -> Option<u64> {
+        if self.recent_waits.is_empty() {
+            return None;
+        }
+        let average = self.recent_waits.iter().sum::<u64>() / self.recent_waits.len() as u64;
+        let on_duty = self.on_duty().max(1) as u64;
+        Some((average.max(30) * position as u64).div_ceil(on_duty))
+    }
+
+    /// After any change to queues or staff: auto-assign, then tell everyone what changed.
+    pub fn publish(&mut self, settings: &Settings) {
+        if settings.auto_assign {
+            self.auto_assign(settings.max_chats);
+        }
+        self.tell_positions();
+        let queue = encode(&ToConsole::Queue {
+            entries: self
+                .waiting
+                .iter()
+                .filter_map(|id| self.chats.get(&id))
+                .filter_map(|chat| match chat.state {
+                    ChatState::Waiting {
+                        since_ms,
+                        transferred,
+                    } => Some(QueueEntry {
+                        chat_id: chat.id,
+                        queue: &chat.queue,
+                        language: chat.language.as_deref(),
+                        waiting_since: since_ms,
+                        intake: chat.intake.as_ref(),
+                        transferred,
+                    }),
+                    _ => None,
+                })
+                .collect(),
+        });
+        let mut roster: Vec<&Advocate> = self.advocates.values().collect();
+        roster.sort_by(|a, b| a.staff.display_name.cmp(&b.staff.display_name));
+        let advocates = encode(&ToConsole::Advocates {
+            advocates: roster
+                .iter()
+                .map(|a| AdvocateEntry {
+                    id: a.staff.id,
+                    display_name: &a.staff.display_name,
+                    available: a.available && a.connected(),
+                    load: a.load(),
+                    capacity: settings.max_chats,
+                })
+                .collect(),
+        });
+        let overview = encode(&ToConsole::Overview {
+            chats: self
+                .chats
+                .values()
+                .filter_map(|chat| match chat.state {
+                    ChatState::Active { advocate, since_ms } => Some(OverviewChat {
+                        chat_id: chat.id,
+                        advocate: self
+                            .advocates
+                            .get(&advocate)
+                            .map_or("", |a| a.staff.display_name.as_str()),
+                        queue: &chat.queue,
+                        since: since_ms,
+                    }),
+                    _ => None,
+                })
+                .collect(),
+            queues: settings
+                .queues
+                .iter()
+                .map(|q| OverviewQueue {
+                    id: &q.id,
+                    waiting: self.waiting.count_in(&q.id),
+                })
+                .collect(),
+        });
+        for advocate in self.advocates.values() {
+            let Some(outbox) = advocate.outbox.as_ref() else {
+                continue;
+            };
+            outbox.send(queue.clone());
+            outbox.send(advocates.clone());
+            if advocate.staff.role.oversees() {
+                outbox.send(overview.clone());
+            }
+            send(
+                Some(outbox),
+                &ToConsole::Status {
+                    available: advocate.available,
+                    load: advocate.load(),
+                    capacity: settings.max_chats,
+                },
+            );
+        }
+    }
+
+    /// Sends `queued` to each waiting chatter whose position changed.
+    fn tell_positions(&mut self) {
+        let positions: Vec<(Uuid, usize)> = self
+            .waiting
+            .iter()
+            .filter_map(|id| Some((id, self.waiting.position(id)?)))
+            .collect();
+        for (chat_id, position) in positions {
+            let estimate = self.estimate_secs(position);
+            let Some(chat) = self.chats.get_mut(&chat_id) else {
+                continue;
+            };
+            if chat.told_position == Some(position) || chat.chatter.is_none() {
+                continue;
+            }
+            chat.told_position = Some(position);
+            send(
+                chat.chatter.as_ref(),
+                &ToChatter::Queued {
+                    queue: &chat.queue,
+                    position,
+                    estimate_secs: estimate,
+                },
+            );
+        }
+    }
+
+    /// Oldest chatter first, to the least-loaded available advocate with room.
+    fn auto_assign(&mut self, max_chats: usize) {
+        while let Some(chat_id) = self.waiting.oldest() {
+            let Some(staff_id) = self
+                .advocates
+                .values()
+                .filter(|a| a.connected() && a.available && a.load() < max_chats)
+                .min_by_key(|a| (a.load(), a.last_assigned_ms))
+                .map(|a| a.staff.id)
+            else {
+                return;
+            };
+            self.assign(chat_id, staff_id, None);
+        }
+    }
+}

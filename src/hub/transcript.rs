@@ -1,0 +1,139 @@
+//! A chat's transcript: bounded, in memory only, wiped when dropped.
+
+use std::collections::VecDeque;
+
+use zeroize::Zeroizing;
+
+use crate::protocol::{MessageView, Sender};
+
+/// Client message ids remembered per chat, so a message re-sent after a reconnect is
+/// acknowledged again instead of stored twice.
+const REMEMBERED_CLIENT_IDS: usize = 64;
+
+pub struct Line {
+    pub seq: u64,
+    pub from: Sender,
+    /// Zeroized when the line is dropped (trimmed, purged or the chat is dropped).
+    pub text: Zeroizing<String>,
+    pub at: u64,
+}
+
+impl Line {
+    pub fn view(&self) -> MessageView<'_> {
+        MessageView {
+            seq: self.seq,
+            from: self.from,
+            text: &self.text,
+            at: self.at,
+        }
+    }
+}
+
+pub struct Transcript {
+    lines: VecDeque<Line>,
+    bytes: usize,
+    last_seq: u64,
+    max_lines: usize,
+    max_bytes: usize,
+    client_ids: VecDeque<(Sender, String, u64, u64)>,
+}
+
+impl Transcript {
+    pub fn new(max_lines: usize, max_bytes: usize) -> Transcript {
+        Transcript {
+            lines: VecDeque::new(),
+            bytes: 0,
+            last_seq: 0,
+            max_lines,
+            max_bytes,
+            client_ids: VecDeque::new(),
+        }
+    }
+
+    /// Appends a line and returns it; the oldest lines go when a bound is reached.
+    pub fn push(&mut self, from: Sender, text: String, at: u64) -> &Line {
+        self.last_seq += 1;
+        self.bytes += text.len();
+        self.lines.push_back(Line {
+            seq: self.last_seq,
+            from,
+            text: Zeroizing::new(text),
+            at,
+        });
+        while self.lines.len() > self.max_lines
+            || (self.bytes > self.max_bytes && self.lines.len() > 1)
+        {
+            if let Some(old) = self.lines.pop_front() {
+                self.bytes -= old.text.len();
+            }
+        }
+        self.lines.back().expect("just pushed")
+    }
+
+    /// Records which server line a client id became.
+    pub fn remember_client_id(&mut self, from: Sender, id: &str, seq: u64, at: u64) {
+        if self.client_ids.len() == REMEMBERED_CLIENT_IDS {
+            self.client_ids.pop_front();
+        }
+        self.client_ids.push_back((from, id.to_owned(), seq, at));
+    }
+
+    /// `(seq, at)` of a message this sender already sent with this client id.
+    pub fn find_client_id(&self, from: Sender, id: &str) -> Option<(u64, u64)> {
+        self.client_ids
+            .iter()
+            .find(|(f, i, _, _)| *f == from && i == id)
+            .map(|&(_, _, seq, at)| (seq, at))
+    }
+
+    pub fn since(&self, seq: u64) -> impl Iterator<Item = &Line> {
+        self.lines.iter().filter(move |line| line.seq > seq)
+    }
+
+    pub fn all(&self) -> impl Iterator<Item = &Line> {
+        self.lines.iter()
+    }
+
+    #[cfg(test)]
+    pub fn len(&self) -> usize {
+        self.lines.len()
+    }
+
+    /// Drops every line now (their text is zeroized on drop).
+    pub fn wipe(&mut self) {
+        self.lines.clear();
+        self.client_ids.clear();
+        self.bytes = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bounds_drop_the_oldest_lines() {
+        let mut t = Transcript::new(3, 1_000);
+        for i in 0..5 {
+            t.push(Sender::Chatter, format!("m{i}"), 0);
+        }
+        let seqs: Vec<u64> = t.all().map(|l| l.seq).collect();
+        assert_eq!(seqs, vec![3, 4, 5]);
+
+        let mut t = Transcript::new(100, 10);
+        t.push(Sender::Chatter, "123456".into(), 0);
+        t.push(Sender::Chatter, "abcdef".into(), 0);
+        assert_eq!(t.len(), 1);
+        assert_eq!(&*t.all().next().unwrap().text, "abcdef");
+    }
+
+    #[test]
+    fn since_returns_only_later_lines_in_order() {
+        let mut t = Transcript::new(10, 1_000);
+        for i in 0..4 {
+            t.push(Sender::Advocate, format!("m{i}"), 0);
+        }
+        let seqs: Vec<u64> = t.since(2).map(|l| l.seq).collect();
+        assert_eq!(seqs, vec![3, 4]);
+    }
+}

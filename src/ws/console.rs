@@ -1,0 +1,126 @@
+//! The advocate console's socket.
+
+use uuid::Uuid;
+
+use super::conn::{send_error, Session};
+use crate::{
+    error::{ErrorCode, HubError},
+    hub::{
+        outbox::Outbox,
+        text::{ClientId, MessageText, Note},
+        AdvocateHandle, Hub, TransferTarget,
+    },
+    protocol::{decode, encode, ConsoleFrame, ToConsole},
+};
+
+pub struct ConsoleSession {
+    hub: Hub,
+    me: AdvocateHandle,
+}
+
+impl ConsoleSession {
+    pub fn new(hub: Hub, me: AdvocateHandle) -> ConsoleSession {
+        ConsoleSession { hub, me }
+    }
+
+    fn handle(&mut self, frame: ConsoleFrame, outbox: &Outbox) -> Result<(), HubError> {
+        let hub = &self.hub;
+        match frame {
+            ConsoleFrame::Status { available } => hub.advocate_status(&self.me, available),
+            ConsoleFrame::Claim { chat_id } => hub.claim(&self.me, chat_id)?,
+            ConsoleFrame::Message { chat_id, id, text } => {
+                let Some(id) = ClientId::parse(id) else {
+                    send_error(
+                        outbox,
+                        ErrorCode::InvalidFrame,
+                        "A message `id` is 1 to 64 characters.",
+                        Some(chat_id),
+                        None,
+                    );
+                    return Ok(());
+                };
+                let text = MessageText::parse(text, hub.settings().max_message_bytes);
+                match text {
+                    Ok(text) => hub.advocate_message(&self.me, chat_id, id, text)?,
+                    Err(_) => {
+                        let message = format!(
+                            "A message is 1 to {} bytes of text.",
+                            hub.settings().max_message_bytes
+                        );
+                        send_error(
+                            outbox,
+                            ErrorCode::MessageTooLong,
+                            &message,
+                            Some(chat_id),
+                            Some(id.as_str()),
+                        );
+                    }
+                }
+            }
+            ConsoleFrame::Typing { chat_id, on } => hub.advocate_typing(&self.me, chat_id, on)?,
+            ConsoleFrame::Transfer {
+                chat_id,
+                to_advocate,
+                to_queue,
+                note,
+            } => {
+                let target = match (to_advocate, to_queue) {
+                    (Some(advocate), None) => TransferTarget::Advocate(advocate),
+                    (None, Some(queue)) => TransferTarget::Queue(queue),
+                    _ => return Err(HubError::InvalidTransfer),
+                };
+                hub.transfer(&self.me, chat_id, target, Note::parse(note)?)?;
+            }
+            ConsoleFrame::End { chat_id } => hub.end_chat(&self.me, chat_id)?,
+            ConsoleFrame::Ping => {
+                outbox.send(encode(&ToConsole::Pong));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The chat a console frame is about, to put in its error.
+fn chat_of(frame: &ConsoleFrame) -> Option<Uuid> {
+    match frame {
+        ConsoleFrame::Claim { chat_id }
+        | ConsoleFrame::Message { chat_id, .. }
+        | ConsoleFrame::Typing { chat_id, .. }
+        | ConsoleFrame::Transfer { chat_id, .. }
+        | ConsoleFrame::End { chat_id } => Some(*chat_id),
+        ConsoleFrame::Status { .. } | ConsoleFrame::Ping => None,
+    }
+}
+
+fn message_id(frame: &ConsoleFrame) -> Option<String> {
+    match frame {
+        ConsoleFrame::Message { id, .. } => Some(id.clone()),
+        _ => None,
+    }
+}
+
+impl Session for ConsoleSession {
+    fn on_text(&mut self, text: &str, outbox: &Outbox) {
+        let frame = match decode::<ConsoleFrame>(text, ConsoleFrame::TYPES) {
+            Ok(frame) => frame,
+            Err((code, message)) => {
+                send_error(outbox, code, &message, None, None);
+                return;
+            }
+        };
+        let (chat_id, id) = (chat_of(&frame), message_id(&frame));
+        if let Err(error) = self.handle(frame, outbox) {
+            send_error(
+                outbox,
+                error.code(),
+                &error.to_string(),
+                chat_id,
+                id.as_deref(),
+            );
+        }
+    }
+
+    fn on_closed(&mut self) {
+        self.hub.advocate_disconnected(&self.me);
+    }
+}
