@@ -235,3 +235,5 @@ fn token_hash(token: &str) -> [u8; 32] {
     use sha2::{Digest, Sha256};
     Sha256::digest(token.as_bytes()).into()
 }
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,206 @@
+//! Hub behaviour without sockets: outboxes are read directly. Timers use paused time.
+
+use std::time::Duration;
+
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::{
+    outbox::{Frame, Inbox, Outbox},
+    text::{ClientId, MessageText},
+    Hello, Hub, Settings,
+};
+use crate::{
+    config::Config,
+    staff::{Role, Staff},
+};
+
+fn hub_with(tweak: impl FnOnce(&mut Config)) -> Hub {
+    let mut config = Config::embedded_defaults();
+    tweak(&mut config);
+    Hub::new(Settings::from_config(&config))
+}
+
+fn staff(name: &str) -> Staff {
+    Staff {
+        id: Uuid::new_v4(),
+        username: name.into(),
+        display_name: format!("Advocate {name}"),
+        role: Role::Advocate,
+    }
+}
+
+/// Every text frame queued so far, as JSON.
+fn drain(inbox: &mut Inbox) -> Vec<Value> {
+    let mut frames = Vec::new();
+    while let Ok(frame) = inbox.rx.try_recv() {
+        if let Frame::Text(text) = frame {
+            frames.push(serde_json::from_str(&text).unwrap());
+        }
+    }
+    frames
+}
+
+fn of_type<'a>(frames: &'a [Value], kind: &str) -> Vec<&'a Value> {
+    frames.iter().filter(|f| f["type"] == kind).collect()
+}
+
+fn hello() -> Hello {
+    Hello {
+        queue: None,
+        language: None,
+        intake: None,
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn purged_transcript_is_gone_and_its_token_says_so() {
+    let hub = hub_with(|c| {
+        c.chat.retention_after_close_secs = 30;
+        c.chat.purge_interval_secs = 10;
+    });
+    let (adv_out, _adv_in) = Outbox::new(64);
+    let advocate = hub.advocate_connect(staff("sam"), &adv_out);
+    hub.advocate_status(&advocate, true);
+    let (chat_out, mut chat_in) = Outbox::new(64);
+    let chat = hub.chatter_hello(&chat_out, hello()).unwrap().unwrap();
+    let token = of_type(&drain(&mut chat_in), "welcome")[0]["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    hub.chatter_message(
+        &chat,
+        ClientId::parse("c1".into()).unwrap(),
+        MessageText::parse("secret".into(), 100).unwrap(),
+    )
+    .unwrap();
+    hub.chatter_leave(&chat).unwrap();
+
+    let stop = tokio_util::sync::CancellationToken::new();
+    let purge = super::purge::spawn(&hub, stop.clone());
+    tokio::time::sleep(Duration::from_secs(15)).await;
+    assert_eq!(
+        hub.counts().closed_awaiting_purge,
+        1,
+        "kept during the retention period"
+    );
+    let (again, _) = Outbox::new(8);
+    assert_eq!(
+        hub.chatter_resume(&again, &token, 0).unwrap_err(),
+        crate::error::HubError::ChatClosed
+    );
+
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    assert_eq!(
+        hub.counts().closed_awaiting_purge,
+        0,
+        "purged after retention"
+    );
+    assert!(hub.lock().chats.is_empty());
+    assert_eq!(
+        hub.chatter_resume(&again, &token, 0).unwrap_err(),
+        crate::error::HubError::ChatPurged
+    );
+    stop.cancel();
+    purge.await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn chatter_who_does_not_return_is_reported_left() {
+    let hub = hub_with(|c| c.chat.resume_grace_secs = 5);
+    let (adv_out, mut adv_in) = Outbox::new(64);
+    let advocate = hub.advocate_connect(staff("sam"), &adv_out);
+    hub.advocate_status(&advocate, true);
+    let (chat_out, _chat_in) = Outbox::new(64);
+    let chat = hub.chatter_hello(&chat_out, hello()).unwrap().unwrap();
+    hub.claim(&advocate, chat.chat_id).unwrap();
+    hub.chatter_disconnected(&chat);
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert!(of_type(&drain(&mut adv_in), "chatter_left").is_empty());
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let frames = drain(&mut adv_in);
+    let left = of_type(&frames, "chatter_left");
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0]["reason"], "timed_out");
+}
+
+#[test]
+fn of_many_simultaneous_claims_exactly_one_wins() {
+    for _ in 0..50 {
+        let hub = hub_with(|_| {});
+        let advocates: Vec<_> = (0..4)
+            .map(|i| {
+                let (out, inbox) = Outbox::new(256);
+                (
+                    hub.advocate_connect(staff(&format!("a{i}")), &out),
+                    out,
+                    inbox,
+                )
+            })
+            .collect();
+        hub.advocate_status(&advocates[0].0, true);
+        let (chat_out, _chat_in) = Outbox::new(64);
+        let chat = hub.chatter_hello(&chat_out, hello()).unwrap().unwrap();
+        let barrier = std::sync::Barrier::new(advocates.len());
+        let wins = std::thread::scope(|scope| {
+            let handles: Vec<_> = advocates
+                .iter()
+                .map(|(me, _, _)| {
+                    let (hub, barrier) = (&hub, &barrier);
+                    scope.spawn(move || {
+                        barrier.wait();
+                        hub.claim(me, chat.chat_id)
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap())
+                .collect::<Vec<_>>()
+        });
+        assert_eq!(wins.iter().filter(|r| r.is_ok()).count(), 1);
+        assert!(wins
+            .iter()
+            .filter(|r| r.is_err())
+            .all(|r| *r == Err(crate::error::HubError::AlreadyClaimed)));
+    }
+}
+
+#[test]
+fn a_full_outbox_drops_only_that_connection() {
+    let hub = hub_with(|_| {});
+    let (adv_out, mut adv_in) = Outbox::new(1024);
+    let advocate = hub.advocate_connect(staff("sam"), &adv_out);
+    hub.advocate_status(&advocate, true);
+    let (slow_out, _slow_in) = Outbox::new(4);
+    let slow = hub.chatter_hello(&slow_out, hello()).unwrap().unwrap();
+    let (fast_out, mut fast_in) = Outbox::new(1024);
+    let fast = hub.chatter_hello(&fast_out, hello()).unwrap().unwrap();
+    hub.claim(&advocate, slow.chat_id).unwrap();
+    hub.claim(&advocate, fast.chat_id).unwrap();
+    drain(&mut adv_in);
+    drain(&mut fast_in);
+    for i in 0..20 {
+        let text = || MessageText::parse(format!("m{i}"), 100).unwrap();
+        let _ = hub.advocate_message(
+            &advocate,
+            slow.chat_id,
+            ClientId::parse(format!("s{i}")).unwrap(),
+            text(),
+        );
+        hub.advocate_message(
+            &advocate,
+            fast.chat_id,
+            ClientId::parse(format!("f{i}")).unwrap(),
+            text(),
+        )
+        .unwrap();
+    }
+    assert!(slow_out.is_killed(), "the slow chatter is dropped");
+    assert!(!fast_out.is_killed());
+    assert_eq!(
+        of_type(&drain(&mut fast_in), "message").len(),
+        20,
+        "the other chat got every message"
+    );
+}
