@@ -19,7 +19,6 @@ pub enum ErrorCode {
     UnknownQueue,
     ChatPurged,
     ChatClosed,
-    NotAssigned,
     ChatNotFound,
     AlreadyClaimed,
     AtCapacity,
@@ -35,6 +34,7 @@ pub enum ErrorCode {
     OriginNotAllowed,
     TooManyAttempts,
     NotFound,
+    ServerBusy,
     Internal,
 }
 
@@ -47,8 +47,6 @@ pub enum HubError {
     ChatPurged,
     #[error("That chat has ended.")]
     ChatClosed,
-    #[error("No advocate has joined yet.")]
-    NotAssigned,
     #[error("That chat is not one you can act on.")]
     ChatNotFound,
     #[error("Another advocate took this chat first, or the chatter left the queue.")]
@@ -75,7 +73,6 @@ impl HubError {
             HubError::UnknownQueue => ErrorCode::UnknownQueue,
             HubError::ChatPurged => ErrorCode::ChatPurged,
             HubError::ChatClosed => ErrorCode::ChatClosed,
-            HubError::NotAssigned => ErrorCode::NotAssigned,
             HubError::ChatNotFound => ErrorCode::ChatNotFound,
             HubError::AlreadyClaimed => ErrorCode::AlreadyClaimed,
             HubError::AtCapacity => ErrorCode::AtCapacity,

@@ -54,7 +54,7 @@ impl ApiError {
             ApiError::NotLoggedIn => (StatusCode::UNAUTHORIZED, ErrorCode::NotLoggedIn),
             ApiError::Forbidden => (StatusCode::FORBIDDEN, ErrorCode::Forbidden),
             ApiError::OriginNotAllowed => (StatusCode::FORBIDDEN, ErrorCode::OriginNotAllowed),
-            ApiError::Busy => (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::ServerClosing),
+            ApiError::Busy => (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::ServerBusy),
             ApiError::NotFound => (StatusCode::NOT_FOUND, ErrorCode::NotFound),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal),
         }
