@@ -9,7 +9,9 @@ use std::sync::{
     Arc,
 };
 
-use tokio::sync::mpsc;
+use std::sync::Mutex;
+
+use tokio::sync::{mpsc, Notify};
 use tokio_util::sync::CancellationToken;
 
 use crate::error::ErrorCode;
@@ -23,10 +25,36 @@ pub enum Frame {
     Close(u16, ErrorCode),
 }
 
+/// State frames where only the newest matters (snapshots of the queue, the roster, a
+/// supervisor's overview, one's own status). They replace each other instead of queueing, so
+/// a burst of changes can never fill a console's queue and get it dropped.
+#[derive(Debug, Clone, Copy)]
+pub enum Snapshot {
+    Queue = 0,
+    Advocates = 1,
+    Overview = 2,
+    Status = 3,
+}
+
+#[derive(Debug, Default)]
+pub struct Latest {
+    slots: Mutex<[Option<Arc<str>>; 4]>,
+    pub changed: Notify,
+}
+
+impl Latest {
+    /// The pending snapshots, oldest kind first, leaving the slots empty.
+    pub fn take(&self) -> Vec<Arc<str>> {
+        let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+        slots.iter_mut().filter_map(Option::take).collect()
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Outbox {
     id: u64,
     tx: mpsc::Sender<Frame>,
+    latest: Arc<Latest>,
     /// Cancelled when the hub gives up on this connection (slow consumer, replaced).
     kill: CancellationToken,
 }
@@ -34,6 +62,7 @@ pub struct Outbox {
 /// What the socket side holds: the receiving end and the kill switch.
 pub struct Inbox {
     pub rx: mpsc::Receiver<Frame>,
+    pub latest: Arc<Latest>,
     pub kill: CancellationToken,
 }
 
@@ -42,13 +71,15 @@ impl Outbox {
         let (tx, rx) = mpsc::channel(capacity);
         let kill = CancellationToken::new();
         let id = NEXT_CONNECTION.fetch_add(1, Ordering::Relaxed);
+        let latest = Arc::new(Latest::default());
         (
             Outbox {
                 id,
                 tx,
+                latest: latest.clone(),
                 kill: kill.clone(),
             },
-            Inbox { rx, kill },
+            Inbox { rx, latest, kill },
         )
     }
 
@@ -67,6 +98,16 @@ impl Outbox {
                 false
             }
             Err(mpsc::error::TrySendError::Closed(_)) => false,
+        }
+    }
+
+    /// Replaces the pending snapshot of this kind.
+    pub fn snapshot(&self, kind: Snapshot, frame: &Frame) {
+        if let Frame::Text(text) = frame {
+            let mut slots = self.latest.slots.lock().unwrap_or_else(|p| p.into_inner());
+            slots[kind as usize] = Some(text.clone());
+            drop(slots);
+            self.latest.changed.notify_one();
         }
     }
 

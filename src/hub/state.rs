@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::{
     chat::{Chat, ChatState, Handover},
     now_ms,
-    outbox::Outbox,
+    outbox::{Outbox, Snapshot},
     queue::Waiting,
     roster::Advocate,
     Settings,
@@ -247,19 +247,17 @@ impl State {
             let Some(outbox) = advocate.outbox.as_ref() else {
                 continue;
             };
-            outbox.send(queue.clone());
-            outbox.send(advocates.clone());
+            outbox.snapshot(Snapshot::Queue, &queue);
+            outbox.snapshot(Snapshot::Advocates, &advocates);
             if advocate.staff.role.oversees() {
-                outbox.send(overview.clone());
+                outbox.snapshot(Snapshot::Overview, &overview);
             }
-            send(
-                Some(outbox),
-                &ToConsole::Status {
-                    available: advocate.available,
-                    load: advocate.load(),
-                    capacity: settings.max_chats,
-                },
-            );
+            let status = encode(&ToConsole::Status {
+                available: advocate.available,
+                load: advocate.load(),
+                capacity: settings.max_chats,
+            });
+            outbox.snapshot(Snapshot::Status, &status);
         }
     }
 

@@ -30,13 +30,16 @@ fn staff(name: &str) -> Staff {
     }
 }
 
-/// Every text frame queued so far, as JSON.
+/// Every text frame queued so far, then the pending snapshots, as JSON.
 fn drain(inbox: &mut Inbox) -> Vec<Value> {
     let mut frames = Vec::new();
     while let Ok(frame) = inbox.rx.try_recv() {
         if let Frame::Text(text) = frame {
             frames.push(serde_json::from_str(&text).unwrap());
         }
+    }
+    for text in inbox.latest.take() {
+        frames.push(serde_json::from_str(&text).unwrap());
     }
     frames
 }

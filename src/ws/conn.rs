@@ -34,6 +34,14 @@ pub struct Limits {
 }
 
 impl Limits {
+    pub fn scaled(self, factor: u32) -> Limits {
+        Limits {
+            rate_burst: self.rate_burst * factor,
+            rate_per_sec: self.rate_per_sec * factor,
+            ..self
+        }
+    }
+
     pub fn from_config(limits: &LimitsConfig) -> Limits {
         Limits {
             idle_timeout: Duration::from_secs(limits.idle_timeout_secs),
@@ -181,15 +189,33 @@ async fn write_loop(
                 Some(Frame::Close(code, reason)) => close_message(code, reason),
                 None => return,
             },
+            _ = inbox.latest.changed.notified() => {
+                for text in inbox.latest.take() {
+                    if !send_within(&mut sink, Message::Text(text.as_ref().into())).await {
+                        return;
+                    }
+                }
+                continue;
+            }
             _ = ping.tick() => Message::Ping(Default::default()),
         };
         let closing = matches!(message, Message::Close(_));
-        let sent = tokio::time::timeout(Duration::from_secs(10), sink.send(message)).await;
-        if closing || !matches!(sent, Ok(Ok(()))) {
+        if !send_within(&mut sink, message).await || closing {
             let _ = tokio::time::timeout(Duration::from_secs(1), sink.close()).await;
             return;
         }
     }
+}
+
+/// Sends one message, giving up on a peer that has not taken it in 10 s.
+async fn send_within(
+    sink: &mut futures_util::stream::SplitSink<WebSocket, Message>,
+    message: Message,
+) -> bool {
+    matches!(
+        tokio::time::timeout(Duration::from_secs(10), sink.send(message)).await,
+        Ok(Ok(()))
+    )
 }
 
 fn close_message(code: u16, reason: ErrorCode) -> Message {

@@ -21,6 +21,9 @@ use axum::{
 use crate::{auth::cookie, http::error::ApiError, hub::outbox::Outbox, startup::AppState};
 use conn::Limits;
 
+/// The console's frame allowance, as a multiple of the chatter's.
+const CONSOLE_RATE_FACTOR: u32 = 3;
+
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/ws/chat", get(chat_upgrade))
@@ -76,7 +79,8 @@ async fn console_upgrade(
     if !staff.role.can_chat() {
         return Err(ApiError::Forbidden);
     }
-    let limits = Limits::from_config(&state.config.limits);
+    // An advocate with several chats types and writes in all of them: a larger allowance.
+    let limits = Limits::from_config(&state.config.limits).scaled(CONSOLE_RATE_FACTOR);
     let queue_frames = state.config.limits.outbound_queue_frames;
     Ok(limited(upgrade, &state)
         .on_upgrade(move |socket| async move {
