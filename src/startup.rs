@@ -104,6 +104,7 @@ impl Application {
             shutdown,
         } = self;
         let purge = hub::purge::spawn(&state.hub, shutdown.clone());
+        let sessions = spawn_session_cleanup(state.auth.clone(), shutdown.clone());
         let router = crate::http::routes(state.clone()).with_state(state.clone());
         tracing::info!(port, "listening");
 
@@ -123,9 +124,28 @@ impl Application {
             _ = async { shutdown.cancelled().await; tokio::time::sleep(grace).await } => Ok(()),
         };
         purge.abort();
+        sessions.abort();
         tracing::info!("stopped");
         result
     }
+}
+
+/// Deletes expired staff sessions every hour.
+fn spawn_session_cleanup(auth: Auth, stop: CancellationToken) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            tokio::select! {
+                _ = stop.cancelled() => return,
+                _ = every.tick() => {}
+            }
+            match auth.delete_expired_sessions().await {
+                Ok(0) => {}
+                Ok(deleted) => tracing::info!(deleted, "expired staff sessions deleted"),
+                Err(error) => tracing::error!(%error, "could not delete expired sessions"),
+            }
+        }
+    })
 }
 
 /// Resolves on ctrl-c or SIGTERM.

@@ -90,6 +90,12 @@ impl Auth {
         Ok(())
     }
 
+    /// Forgets sessions that ran out, so the database keeps no stale tokens.
+    pub async fn delete_expired_sessions(&self) -> Result<usize, AuthError> {
+        let store = self.store.clone();
+        Ok(tokio::task::spawn_blocking(move || store.delete_expired_sessions()).await??)
+    }
+
     pub fn session_ttl_secs(&self) -> i64 {
         self.ttl_secs
     }
