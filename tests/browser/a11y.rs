@@ -1,0 +1,148 @@
+//! axe-core (vendored in tests/browser/vendor, injected by the test, never served by Haven)
+//! finds no serious or critical violation on the chatter page and the console, in the states
+//! people actually see. Also: the Quick exit button stays on screen and uncovered at 320 px.
+
+use crate::{
+    add_advocate, claim_first, common, console_login, go_available,
+    harness::{chromium_available, Chrome, Key, Tab},
+    ACTIVE,
+};
+
+fn report(violations: &[String]) {
+    assert!(
+        violations.is_empty(),
+        "accessibility violations:\n{}",
+        violations.join("\n")
+    );
+}
+
+/// The Quick exit button is inside the viewport and is what a tap on its centre hits.
+async fn quick_exit_reachable(tab: &Tab, width: i64, state: &str) {
+    let ok: bool = tab
+        .eval(&format!(
+            "(() => {{ const q = document.getElementById('quick-exit'); const r = q.getBoundingClientRect(); \
+              const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2); \
+              return r.width > 0 && r.top >= 0 && r.left >= 0 && r.right <= {width} && r.bottom <= innerHeight && q.contains(hit); }})()"
+        ))
+        .await;
+    assert!(
+        ok,
+        "Quick exit visible and uncovered at {width} px ({state})"
+    );
+    let overflow: bool = tab
+        .eval(&format!("document.documentElement.scrollWidth > {width}"))
+        .await;
+    assert!(!overflow, "no sideways scrolling at {width} px ({state})");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chatter_page_has_no_serious_accessibility_violations_and_quick_exit_stays_on_screen() {
+    if !chromium_available() {
+        return;
+    }
+    let app = common::spawn_app().await;
+    add_advocate(&app, "sam");
+    let chrome = Chrome::launch().await;
+    let mut found = Vec::new();
+
+    let tab = chrome.new_context().await;
+    tab.set_viewport(320, 640).await;
+    tab.goto(&app.url("/chat")).await;
+    tab.wait_visible("#start").await;
+    // Urgent help comes first.
+    let first: String = tab
+        .eval("document.querySelector('main section:not([hidden]) > *:not([hidden])').id")
+        .await;
+    assert_eq!(
+        first, "emergency",
+        "the emergency line is the first thing on the start screen"
+    );
+    quick_exit_reachable(&tab, 320, "start").await;
+    let _: bool = tab
+        .eval("document.querySelector('main').scrollTo(0, 1e6), window.scrollTo(0, 1e6), true")
+        .await;
+    quick_exit_reachable(&tab, 320, "start, scrolled to the end").await;
+    found.extend(tab.axe_serious("chat start 320px").await);
+
+    // Spanish start screen.
+    let _: bool = tab
+        .eval("(() => { const s = document.getElementById('language'); s.value = 'es'; s.dispatchEvent(new Event('change')); return true; })()")
+        .await;
+    tab.wait_text("#start", "Iniciar").await;
+    found.extend(tab.axe_serious("chat start es").await);
+    let _: bool = tab
+        .eval("(() => { const s = document.getElementById('language'); s.value = 'en'; s.dispatchEvent(new Event('change')); return true; })()")
+        .await;
+    tab.wait_text("#start", "Start").await;
+
+    // In a chat, with messages both ways and the end confirmation open.
+    let sam = console_login(&chrome, &app, "sam").await;
+    go_available(&sam).await;
+    tab.click("#start").await;
+    tab.wait_visible("#queue-info").await;
+    found.extend(tab.axe_serious("chat queued").await);
+    claim_first(&sam).await;
+    tab.wait_visible("[data-testid=system-note]").await;
+    tab.type_into("#message", "hello").await;
+    tab.press(Key::Enter).await;
+    sam.type_into(&format!("{ACTIVE} [data-testid=composer]"), "Hi, I'm here.")
+        .await;
+    sam.press(Key::Enter).await;
+    tab.wait_text("#log", "Hi, I'm here.").await;
+    quick_exit_reachable(&tab, 320, "chatting").await;
+    tab.click("#end-chat").await;
+    tab.wait_visible("#confirm-end").await;
+    found.extend(tab.axe_serious("chat active 320px").await);
+
+    // The console with a chat open, the queue, and the transfer dialog.
+    found.extend(sam.axe_serious("console chat").await);
+    sam.click(&format!("{ACTIVE} [data-testid=transfer-button]"))
+        .await;
+    sam.wait_visible("#transfer-dialog").await;
+    found.extend(sam.axe_serious("console transfer dialog").await);
+    sam.click("#transfer-cancel").await;
+
+    // The end screen, and the connection banner (shown at 320 px with Quick exit uncovered).
+    tab.click("#confirm-end-yes").await;
+    tab.wait_visible("#screen-ended").await;
+    found.extend(tab.axe_serious("chat ended").await);
+    let _: bool = tab
+        .eval("document.getElementById('conn-banner').hidden = false, true")
+        .await;
+    quick_exit_reachable(&tab, 320, "with the connection banner").await;
+
+    report(&found);
+    chrome.close().await;
+    app.shutdown.trigger();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn console_login_and_offline_screen_have_no_serious_accessibility_violations() {
+    if !chromium_available() {
+        return;
+    }
+    let app = common::spawn_app().await;
+    let chrome = Chrome::launch().await;
+    let mut found = Vec::new();
+
+    let console = chrome.new_context().await;
+    console.goto(&app.url("/console")).await;
+    console.wait_visible("#login-form").await;
+    found.extend(console.axe_serious("console login").await);
+    console.type_into("#username", "nobody").await;
+    console.type_into("#password", "wrong").await;
+    console.click("#login-submit").await;
+    console.wait_visible("#login-error").await;
+    found.extend(console.axe_serious("console login error").await);
+
+    // Nobody is available: the offline screen with the hotline.
+    let chatter = chrome.new_context().await;
+    chatter.goto(&app.url("/chat")).await;
+    chatter.click("#start").await;
+    chatter.wait_visible("#screen-offline").await;
+    found.extend(chatter.axe_serious("chat offline").await);
+
+    report(&found);
+    chrome.close().await;
+    app.shutdown.trigger();
+}

@@ -1,0 +1,131 @@
+//! The chatter's network path really drops (a TCP proxy between the page and Haven closes every
+//! connection and refuses new ones): the page shows the banner, keeps what was typed, and when
+//! the network is back resumes with the missed messages, each shown once, and delivers the
+//! message written while offline exactly once.
+
+use crate::{
+    add_advocate, claim_first, common, console_login, go_available,
+    harness::{chromium_available, Chrome, CutProxy, Key},
+    ACTIVE,
+};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropped_connection_shows_banner_and_resumes_with_missed_messages() {
+    if !chromium_available() {
+        return;
+    }
+    let app = common::spawn_app().await;
+    add_advocate(&app, "sam");
+    let proxy = CutProxy::start(app.port).await;
+    let chrome = Chrome::launch().await;
+
+    let sam = console_login(&chrome, &app, "sam").await;
+    go_available(&sam).await;
+
+    let chatter = chrome.new_context().await;
+    chatter.goto(&proxy.url("/chat")).await;
+    chatter.click("#start").await;
+    claim_first(&sam).await;
+    chatter.wait_visible("[data-testid=system-note]").await;
+    chatter.type_into("#message", "first message").await;
+    chatter.press(Key::Enter).await;
+    sam.wait_text(&format!("{ACTIVE} [data-testid=chat-log]"), "first message")
+        .await;
+    assert!(!chatter.visible("#conn-banner").await);
+
+    // The network goes away.
+    proxy.cut();
+    chatter.wait_visible("#conn-banner").await;
+    sam.wait_text(
+        &format!("{ACTIVE} [data-testid=chat-state]"),
+        "connection dropped",
+    )
+    .await;
+    assert!(sam
+        .text("[data-testid=chat-tab]")
+        .await
+        .contains("reconnecting"));
+
+    // The chatter writes while offline: kept as "sending"; the advocate writes meanwhile.
+    chatter.type_into("#message", "are you still there?").await;
+    chatter.press(Key::Enter).await;
+    chatter
+        .wait("[...document.querySelectorAll('#log [data-from=chatter]')].some(li => li.dataset.state === 'sending' && li.textContent.includes('are you still there?'))", "the offline message to wait as 'sending'")
+        .await;
+    sam.type_into(
+        &format!("{ACTIVE} [data-testid=composer]"),
+        "I'm still here, take your time.",
+    )
+    .await;
+    sam.press(Key::Enter).await;
+    sam.wait(&format!("[...document.querySelectorAll('{ACTIVE} .msg.mine')].some(li => li.dataset.state === 'sent' && li.textContent.includes('take your time'))"), "the advocate's message stored").await;
+    assert!(
+        !chatter.text("#log").await.contains("take your time"),
+        "the chatter cannot have it yet"
+    );
+
+    // The network comes back: automatic resume.
+    proxy.restore();
+    chatter.wait_hidden("#conn-banner").await;
+    chatter
+        .wait_text("#log", "I'm still here, take your time.")
+        .await;
+    chatter
+        .wait("[...document.querySelectorAll('#log [data-from=chatter]')].every(li => li.dataset.state === 'sent')", "the offline message delivered")
+        .await;
+    sam.wait_text(
+        &format!("{ACTIVE} [data-testid=chat-log]"),
+        "are you still there?",
+    )
+    .await;
+    sam.wait_text(&format!("{ACTIVE} [data-testid=chat-state]"), "back")
+        .await;
+
+    // Each line exactly once on both sides.
+    let chatter_lines: Vec<String> = chatter
+        .eval("[...document.querySelectorAll('#log [data-testid=message] .text')].map(e => e.textContent)")
+        .await;
+    assert_eq!(
+        chatter_lines,
+        [
+            "first message",
+            "are you still there?",
+            "I'm still here, take your time."
+        ],
+        "the chatter's transcript after the resume"
+    );
+    for line in [
+        "first message",
+        "are you still there?",
+        "I'm still here, take your time.",
+    ] {
+        assert_eq!(
+            chatter_lines.iter().filter(|l| l.as_str() == line).count(),
+            1,
+            "chatter shows {line:?} once: {chatter_lines:?}"
+        );
+    }
+    let sam_lines: Vec<String> = sam
+        .eval(&format!("[...document.querySelectorAll('{ACTIVE} [data-testid=message] .text')].map(e => e.textContent)"))
+        .await;
+    for line in [
+        "first message",
+        "are you still there?",
+        "I'm still here, take your time.",
+    ] {
+        assert_eq!(
+            sam_lines.iter().filter(|l| l.as_str() == line).count(),
+            1,
+            "advocate shows {line:?} once: {sam_lines:?}"
+        );
+    }
+
+    // The conversation goes on after the resume.
+    sam.type_into(&format!("{ACTIVE} [data-testid=composer]"), "Welcome back.")
+        .await;
+    sam.press(Key::Enter).await;
+    chatter.wait_text("#log", "Welcome back.").await;
+
+    chrome.close().await;
+    app.shutdown.trigger();
+}

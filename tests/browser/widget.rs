@@ -1,0 +1,149 @@
+//! The embeddable widget on a program's website (served here from a second local port): one
+//! <script> tag adds the button, the button opens the chat page in an iframe panel, and Quick
+//! exit inside the iframe leaves the whole host page.
+
+use serde_json::Value;
+
+use crate::{
+    available_advocate,
+    common::{self, next_of_type},
+    harness::{chromium_available, exit_site, Chrome, SidePages, Tab},
+};
+
+/// Click the element matched by `selector` inside the widget's iframe with a real mouse click.
+async fn click_in_widget(host: &Tab, chat_prefix: &str, selector: &str) {
+    let sel = crate::harness::js_str(selector);
+    host.wait_in_frame(
+        chat_prefix,
+        &format!("(() => {{ const e = document.querySelector({sel}); return e && e.getClientRects().length > 0; }})()"),
+        &format!("{selector} in the widget"),
+    )
+    .await;
+    let inner = host
+        .eval_in_frame(
+            chat_prefix,
+            &format!("(() => {{ const e = document.querySelector({sel}); e.scrollIntoView({{ block: 'center' }}); const r = e.getBoundingClientRect(); return [r.left + r.width / 2, r.top + r.height / 2]; }})()"),
+        )
+        .await
+        .expect("element box in the frame");
+    let frame: (f64, f64) = host
+        .eval("(() => { const r = document.getElementById('haven-widget-frame').getBoundingClientRect(); return [r.left, r.top]; })()")
+        .await;
+    let (x, y) = (
+        frame.0 + inner[0].as_f64().unwrap(),
+        frame.1 + inner[1].as_f64().unwrap(),
+    );
+    host.mouse_click(x, y).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn widget_opens_the_chat_in_a_panel_and_quick_exit_leaves_the_host_page() {
+    if !chromium_available() {
+        return;
+    }
+    let exit = exit_site().await;
+    let exit_url = exit.url("/weather");
+    // The program's website, on its own port. Its origin is allowed to frame the chat page.
+    let host_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let host_port = host_listener.local_addr().unwrap().port();
+    let host_origin = format!("http://127.0.0.1:{host_port}");
+    let (configured_exit, ancestors) = (exit_url.clone(), host_origin.clone());
+    let app = common::spawn_app_with(move |c| {
+        c.program.quick_exit_url = configured_exit;
+        c.server.frame_ancestors = vec![ancestors];
+    })
+    .await;
+    let host_page = format!(
+        "<!doctype html><html lang=\"en\"><head><title>Program website</title></head><body>\
+         <h1>Our program</h1><p>We are here for you.</p>\
+         <script src=\"{}\" data-label=\"Talk to us\" data-color=\"#5b2a86\" data-position=\"left\"></script>\
+         </body></html>",
+        app.url("/embed.js")
+    );
+    let host = SidePages::start_on(host_listener, vec![("/", host_page)]).await;
+    assert_eq!(host.origin(), host_origin);
+
+    let mut advocate = available_advocate(&app, "sam").await;
+    let chrome = Chrome::launch().await;
+    let tab = chrome.new_context().await;
+    tab.goto(&exit.url("/before")).await;
+    tab.goto(&host.url("/")).await;
+
+    // The button, as configured by the data attributes.
+    tab.wait_visible("#haven-widget-button").await;
+    let button: Value = tab
+        .eval("(() => { const b = document.getElementById('haven-widget-button'); const r = b.getBoundingClientRect(); return { text: b.textContent, bg: getComputedStyle(b).backgroundColor, left: r.left, expanded: b.getAttribute('aria-expanded') }; })()")
+        .await;
+    assert_eq!(button["text"], "Talk to us");
+    assert_eq!(button["bg"], "rgb(91, 42, 134)");
+    assert!(
+        button["left"].as_f64().unwrap() < 100.0,
+        "data-position=left: {button}"
+    );
+    assert_eq!(button["expanded"], "false");
+    assert_eq!(
+        tab.count("iframe").await,
+        0,
+        "nothing loads from Haven before the click"
+    );
+
+    tab.click("#haven-widget-button").await;
+    tab.wait_visible("#haven-widget-frame").await;
+    let src: String = tab
+        .eval("document.getElementById('haven-widget-frame').src")
+        .await;
+    assert_eq!(
+        src,
+        app.url("/chat"),
+        "the panel shows Haven's chat page, with nothing from the host in the URL"
+    );
+    let chat_prefix = app.url("/chat");
+    tab.wait_in_frame(
+        &chat_prefix,
+        "document.getElementById('start').getClientRects().length > 0",
+        "the chat page in the panel",
+    )
+    .await;
+    let referrer = tab
+        .eval_in_frame(&chat_prefix, "document.referrer")
+        .await
+        .unwrap();
+    assert_eq!(
+        referrer, "",
+        "the host page's address is not passed to Haven"
+    );
+
+    // Start a chat inside the panel.
+    click_in_widget(&tab, &chat_prefix, "#start").await;
+    tab.wait_in_frame(
+        &chat_prefix,
+        "!document.getElementById('queue-info').hidden",
+        "the chatter queued in the panel",
+    )
+    .await;
+    loop {
+        let queue = next_of_type(&mut advocate, "queue").await;
+        if queue["entries"].as_array().is_some_and(|e| e.len() == 1) {
+            break;
+        }
+    }
+
+    // Quick exit inside the iframe leaves the host page, without a way back to it.
+    click_in_widget(&tab, &chat_prefix, "#quick-exit").await;
+    tab.wait_url(&exit_url).await;
+    tab.wait("document.title === 'Weather'", "the neutral page")
+        .await;
+    tab.back().await;
+    tab.wait_url(&exit.url("/before")).await;
+
+    // The chat's socket was closed: the chatter left the queue.
+    loop {
+        let queue = next_of_type(&mut advocate, "queue").await;
+        if queue["entries"].as_array().is_some_and(|e| e.is_empty()) {
+            break;
+        }
+    }
+
+    chrome.close().await;
+    app.shutdown.trigger();
+}
