@@ -61,15 +61,26 @@
   });
   panel.style[side] = '8px';
 
+  var bar = document.createElement('div');
+  css(bar, {
+    display: 'flex', alignItems: 'center', justifyContent: 'space-between', flex: 'none',
+    padding: '2px 4px 2px 12px', background: color, color: textColorFor(color),
+    font: '600 15px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif'
+  });
+  var title = document.createElement('span');
+  title.textContent = label;
+  bar.appendChild(title);
+
   var close = document.createElement('button');
   close.type = 'button';
   close.id = 'haven-widget-close';
   close.textContent = '\u00d7';
   close.setAttribute('aria-label', 'Minimise chat');
   css(close, {
-    alignSelf: 'flex-end', margin: '2px 4px', padding: '0 10px', border: '0', background: 'transparent',
-    color: '#111', font: '700 22px/1.4 system-ui, sans-serif', cursor: 'pointer'
+    padding: '0 10px', border: '0', background: 'transparent', color: 'inherit',
+    font: '700 22px/1.4 system-ui, sans-serif', cursor: 'pointer'
   });
+  bar.appendChild(close);
 
   var frame = null;
 
@@ -116,7 +127,7 @@
   });
 
   function mount() {
-    panel.appendChild(close);
+    panel.appendChild(bar);
     document.body.appendChild(panel);
     document.body.appendChild(button);
   }

@@ -146,3 +146,93 @@ async fn console_login_and_offline_screen_have_no_serious_accessibility_violatio
     chrome.close().await;
     app.shutdown.trigger();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chatter_page_works_with_the_keyboard_alone() {
+    if !chromium_available() {
+        return;
+    }
+    let app = common::spawn_app().await;
+    let _advocate = crate::available_advocate(&app, "sam").await;
+    let chrome = Chrome::launch().await;
+    let tab = chrome.new_context().await;
+    tab.goto(&app.url("/chat")).await;
+    tab.wait_visible("#start").await;
+
+    // The first stop is Quick exit; Tab then reaches the language switch and the Start button.
+    let mut stops = Vec::new();
+    for _ in 0..8 {
+        tab.press(Key::Tab).await;
+        let id: String = tab
+            .eval("document.activeElement.id || document.activeElement.tagName")
+            .await;
+        if id == "start" {
+            break;
+        }
+        stops.push(id);
+    }
+    assert_eq!(
+        stops.first().map(String::as_str),
+        Some("quick-exit"),
+        "focus order: {stops:?}"
+    );
+    assert!(
+        stops.contains(&"language".to_string()),
+        "focus order: {stops:?}"
+    );
+    assert_eq!(
+        tab.eval::<String>("document.activeElement.id").await,
+        "start"
+    );
+    let focus_ring: String = tab
+        .eval("getComputedStyle(document.activeElement).outlineStyle")
+        .await;
+    assert_ne!(focus_ring, "none", "the focused control shows a focus ring");
+
+    // Enter starts the chat and puts the focus in the message box; Enter sends.
+    tab.press(Key::Enter).await;
+    tab.wait_visible("#queue-info").await;
+    tab.wait(
+        "document.activeElement.id === 'message'",
+        "focus in the message box",
+    )
+    .await;
+    tab.type_text("hello").await;
+    tab.press(Key::Enter).await;
+    tab.wait(
+        "document.querySelector('#log [data-from=chatter]') !== null",
+        "the message in the log",
+    )
+    .await;
+
+    // End chat by keyboard: Tab to the button, Enter, and the confirmation takes the focus.
+    tab.press(Key::Tab).await;
+    assert_eq!(
+        tab.eval::<String>("document.activeElement.id").await,
+        "send"
+    );
+    tab.press(Key::Tab).await;
+    assert_eq!(
+        tab.eval::<String>("document.activeElement.id").await,
+        "end-chat"
+    );
+    tab.press(Key::Enter).await;
+    tab.wait(
+        "document.activeElement.id === 'confirm-end-no'",
+        "focus on the safe choice",
+    )
+    .await;
+    let _: bool = tab
+        .eval("document.getElementById('confirm-end-yes').focus(), true")
+        .await;
+    tab.press(Key::Enter).await;
+    tab.wait_visible("#screen-ended").await;
+    tab.wait(
+        "document.activeElement.id === 'ended-title'",
+        "focus moved to the end screen",
+    )
+    .await;
+
+    chrome.close().await;
+    app.shutdown.trigger();
+}

@@ -335,3 +335,33 @@ async fn tabs_unread_counts_lost_claim_and_session_expiry_keep_drafts() {
     chrome.close().await;
     app.shutdown.trigger();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_console_takes_over_and_the_first_says_so() {
+    if !chromium_available() {
+        return;
+    }
+    let app = common::spawn_app().await;
+    add_advocate(&app, "sam");
+    let chrome = Chrome::launch().await;
+    let first = console_login(&chrome, &app, "sam").await;
+    let second = console_login(&chrome, &app, "sam").await;
+    first
+        .wait_text("#conn-banner", "opened in another window")
+        .await;
+    assert!(second.visible("#app-view").await);
+    assert!(!second.visible("#conn-banner").await);
+    // The first does not fight back on its own; the person can take the console back.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert!(
+        !second.visible("#conn-banner").await,
+        "no automatic tug of war"
+    );
+    first.click("#take-over").await;
+    second
+        .wait_text("#conn-banner", "opened in another window")
+        .await;
+    first.wait_hidden("#conn-banner").await;
+    chrome.close().await;
+    app.shutdown.trigger();
+}

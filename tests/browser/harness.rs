@@ -486,6 +486,7 @@ pub enum Key {
     Escape,
     Enter,
     Shift,
+    Tab,
 }
 
 impl Key {
@@ -494,6 +495,7 @@ impl Key {
             Key::Escape => ("Escape", "Escape", 27, 0, None),
             Key::Enter => ("Enter", "Enter", 13, 0, Some("\r")),
             Key::Shift => ("Shift", "ShiftLeft", 16, 8, None),
+            Key::Tab => ("Tab", "Tab", 9, 0, None),
         }
     }
 }

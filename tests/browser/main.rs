@@ -12,6 +12,7 @@ mod console;
 mod privacy;
 mod quick_exit;
 mod resume;
+mod screenshots;
 mod widget;
 
 use harness::{Chrome, Tab};

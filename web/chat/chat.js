@@ -650,7 +650,10 @@ async function boot() {
   }
   if (c.page_title) document.title = c.page_title;
   $('program-name').textContent = c.program_name || '';
-  $('emergency').textContent = c.emergency || '';
+  for (const el of document.querySelectorAll('[data-emergency]')) {
+    el.textContent = c.emergency || '';
+    el.hidden = !c.emergency;
+  }
   $('mandated-reporting').textContent = c.mandated_reporting || '';
   $('closed-now').hidden = c.open_now !== false;
   const languages = Array.isArray(c.languages) && c.languages.length ? c.languages : ['en'];
