@@ -9,6 +9,7 @@ mod harness;
 mod a11y;
 mod chat_flow;
 mod console;
+mod language;
 mod privacy;
 mod quick_exit;
 mod resume;

@@ -52,6 +52,7 @@ const S = {
   reconnectTimer: 0,
   reassignTimer: 0,
   dialogChat: null,
+  claiming: null,
 };
 
 // ---------------------------------------------------------------- helpers
@@ -402,6 +403,9 @@ function onQueue(entries) {
 
 function renderQueue() {
   const ul = $('queue-list');
+  // Re-rendering must not steal the keyboard focus from the claim button someone is on.
+  const focused = document.activeElement && document.activeElement.dataset.testid === 'claim'
+    ? document.activeElement.dataset.chatId : null;
   ul.replaceChildren();
   for (const e of S.queue) {
     const li = el('li', 'queue-entry');
@@ -424,12 +428,17 @@ function renderQueue() {
     claim.setAttribute('aria-label', `Claim chat in ${queueName(e.queue)}, ${e.language || 'no language'}, waiting ${since(e.waiting_since)}`);
     claim.addEventListener('click', () => {
       claim.disabled = true;
+      S.claiming = e.chat_id;
       queueNotice('');
       unlockAudio();
       if (!send({ type: 'claim', chat_id: e.chat_id })) claim.disabled = false;
     });
     li.append(claim);
     ul.append(li);
+  }
+  if (focused) {
+    const again = ul.querySelector(`[data-testid="claim"][data-chat-id="${CSS.escape(focused)}"]`);
+    if (again) again.focus();
   }
   $('queue-count').textContent = String(S.queue.length);
   $('queue-empty').hidden = S.queue.length > 0;
@@ -626,6 +635,8 @@ function onAssigned(f) {
   const isNew = !c;
   if (!c) c = createChat(f);
   c.awaitingReassign = false;
+  const claimed = S.claiming === c.id;
+  if (claimed) S.claiming = null;
   c.queue = f.queue;
   c.language = f.language;
   if (c.state !== 'open') {
@@ -645,8 +656,11 @@ function onAssigned(f) {
   renderTab(c);
   if (isNew) {
     queueNotice('');
-    if (!S.active || !S.chats.has(S.active) || S.chats.get(S.active).state !== 'open') activate(c.id, true);
-    else if (document.activeElement && document.activeElement.dataset.testid === 'claim') activate(c.id, true);
+    attention();
+    const current = S.chats.get(S.active);
+    // A chat the advocate just claimed opens; an auto-assigned one waits in its tab unless
+    // nothing else is open.
+    if (claimed || !current || current.state !== 'open') activate(c.id, true);
   }
 }
 
