@@ -7,7 +7,7 @@ use serde_json::Value;
 use crate::{
     available_advocate,
     common::{self, next_of_type},
-    harness::{chromium_available, exit_site, Chrome, SidePages, Tab},
+    harness::{chromium_available, exit_site, js_str, Chrome, SidePages, Tab},
 };
 
 /// Click the element matched by `selector` inside the widget's iframe with a real mouse click.
@@ -36,18 +36,20 @@ async fn click_in_widget(host: &Tab, chat_prefix: &str, selector: &str) {
     host.mouse_click(x, y).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn widget_opens_the_chat_in_a_panel_and_quick_exit_leaves_the_host_page() {
-    if !chromium_available() {
-        return;
-    }
+struct Site {
+    app: common::TestApp,
+    exit: SidePages,
+    host: SidePages,
+}
+
+/// Haven, the neutral exit site, and the program's website (on its own port, allowed to frame
+/// the chat page) with the widget's one tag.
+async fn site() -> Site {
     let exit = exit_site().await;
-    let exit_url = exit.url("/weather");
-    // The program's website, on its own port. Its origin is allowed to frame the chat page.
     let host_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let host_port = host_listener.local_addr().unwrap().port();
     let host_origin = format!("http://127.0.0.1:{host_port}");
-    let (configured_exit, ancestors) = (exit_url.clone(), host_origin.clone());
+    let (configured_exit, ancestors) = (exit.url("/weather"), host_origin.clone());
     let app = common::spawn_app_with(move |c| {
         c.program.quick_exit_url = configured_exit;
         c.server.frame_ancestors = vec![ancestors];
@@ -62,7 +64,16 @@ async fn widget_opens_the_chat_in_a_panel_and_quick_exit_leaves_the_host_page() 
     );
     let host = SidePages::start_on(host_listener, vec![("/", host_page)]).await;
     assert_eq!(host.origin(), host_origin);
+    Site { app, exit, host }
+}
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn widget_opens_the_chat_in_a_panel_and_quick_exit_leaves_the_host_page() {
+    if !chromium_available() {
+        return;
+    }
+    let Site { app, exit, host } = site().await;
+    let exit_url = exit.url("/weather");
     let mut advocate = available_advocate(&app, "sam").await;
     let chrome = Chrome::launch().await;
     let tab = chrome.new_context().await;
@@ -143,6 +154,55 @@ async fn widget_opens_the_chat_in_a_panel_and_quick_exit_leaves_the_host_page() 
             break;
         }
     }
+
+    chrome.close().await;
+    app.shutdown.trigger();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn host_page_leaves_on_the_chat_pages_message_and_ignores_anyone_elses() {
+    if !chromium_available() {
+        return;
+    }
+    let Site { app, exit, host } = site().await;
+    let chrome = Chrome::launch().await;
+    let tab = chrome.new_context().await;
+    tab.goto(&host.url("/")).await;
+    tab.click("#haven-widget-button").await;
+    let chat_prefix = app.url("/chat");
+    tab.wait_in_frame(
+        &chat_prefix,
+        "document.getElementById('start').getClientRects().length > 0",
+        "the chat page in the panel",
+    )
+    .await;
+
+    // The host page itself (or any other origin) cannot trigger the exit.
+    let _: bool = tab
+        .eval(&format!(
+            "window.postMessage({{ type: 'haven:quick-exit', url: {} }}, '*'), true",
+            js_str(&exit.url("/weather"))
+        ))
+        .await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(
+        tab.url().await,
+        host.url("/"),
+        "a message from the host's own origin is ignored"
+    );
+
+    // The chat page's message alone (no click, so no user activation for a top navigation
+    // from the iframe) makes embed.js leave the host page.
+    tab.eval_in_frame(
+        &chat_prefix,
+        &format!(
+            "window.parent.postMessage({{ type: 'haven:quick-exit', url: {} }}, '*'), true",
+            js_str(&exit.url("/weather"))
+        ),
+    )
+    .await
+    .unwrap();
+    tab.wait_url(&exit.url("/weather")).await;
 
     chrome.close().await;
     app.shutdown.trigger();
