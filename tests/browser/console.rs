@@ -75,7 +75,7 @@ async fn wrong_password_shows_a_clear_error_and_the_right_one_signs_in() {
 
 /// Test instrumentation injected before the console's scripts: while `__holdQueue` is true the
 /// page does not see `queue` snapshots, so an entry stays on screen after another advocate took
-/// it, exactly as when two advocates click at the same moment.
+/// it, exactly as when two advocates click at the same moment. It also counts alert tones.
 const HOLD_QUEUE: &str = r#"
 (() => {
   const Native = window.WebSocket;
@@ -90,6 +90,13 @@ const HOLD_QUEUE: &str = r#"
       };
     }
     get onmessage() { return super.onmessage; }
+  };
+  // Count the console's alert tones.
+  window.__beeps = 0;
+  const oscillator = AudioContext.prototype.createOscillator;
+  AudioContext.prototype.createOscillator = function () {
+    window.__beeps += 1;
+    return oscillator.call(this);
   };
 })();
 "#;
@@ -225,6 +232,22 @@ async fn tabs_unread_counts_lost_claim_and_session_expiry_keep_drafts() {
     .await;
     sam.wait("document.title === '(1) Haven console'", "the title badge")
         .await;
+    sam.wait("window.__beeps === 1", "one alert tone").await;
+    // Muted: the badge still counts, no tone.
+    let _: bool = sam
+        .eval("document.getElementById('sound').click(), true")
+        .await;
+    common::send(
+        quiet,
+        json!({"type": "message", "id": "c-3", "text": "still there?"}),
+    )
+    .await;
+    sam.wait(
+        "document.title === '(2) Haven console'",
+        "the title badge counting",
+    )
+    .await;
+    assert_eq!(sam.eval::<i64>("window.__beeps").await, 1, "muted: no tone");
     let _: bool = sam
         .eval(
             "(delete document.hidden, document.dispatchEvent(new Event('visibilitychange')), true)",
