@@ -7,7 +7,7 @@ use serde_json::json;
 
 use crate::{
     add_advocate, common, console_login, console_login_with, go_available,
-    harness::{chromium_available, js_str, Chrome, Key},
+    harness::{chromium_available, js_str, Chrome, CutProxy, Key},
     ACTIVE, PASSWORD,
 };
 
@@ -355,6 +355,32 @@ async fn tabs_unread_counts_lost_claim_and_session_expiry_keep_drafts() {
         "the overview is read-only"
     );
 
+    // Sam hands the chat to the member organization's queue with a note.
+    sam.click(&format!("{ACTIVE} [data-testid=transfer-button]"))
+        .await;
+    sam.wait_visible("#transfer-dialog").await;
+    let _: bool = sam
+        .eval("(() => { const s = document.getElementById('transfer-target'); s.value = 'q:referrals'; return s.value === 'q:referrals'; })()")
+        .await;
+    sam.type_into("#transfer-note", "Lives in the north county")
+        .await;
+    sam.click("#transfer-confirm").await;
+    sam.wait_text(&format!("{ACTIVE} [data-testid=chat-state]"), "transferred")
+        .await;
+    let queued = common::next_of_type(quiet, "queued").await;
+    assert_eq!(queued["queue"], "referrals");
+    sue.wait_text(
+        "[data-testid=overview-queues]",
+        "Member organization referrals: 1 waiting",
+    )
+    .await;
+    sam.wait_text("[data-testid=queue-entry]", "Member organization referrals")
+        .await;
+    assert!(sam
+        .text("[data-testid=queue-list]")
+        .await
+        .contains("Transferred"));
+
     chrome.close().await;
     app.shutdown.trigger();
 }
@@ -385,6 +411,59 @@ async fn a_second_console_takes_over_and_the_first_says_so() {
         .wait_text("#conn-banner", "opened in another window")
         .await;
     first.wait_hidden("#conn-banner").await;
+    chrome.close().await;
+    app.shutdown.trigger();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn console_reconnects_by_itself_when_its_connection_drops() {
+    if !chromium_available() {
+        return;
+    }
+    let app = common::spawn_app().await;
+    add_advocate(&app, "sam");
+    let proxy = CutProxy::start(app.port).await;
+    let chrome = Chrome::launch().await;
+    let sam = chrome.new_context().await;
+    sam.goto(&proxy.url("/console")).await;
+    sam.type_into("#username", "sam").await;
+    sam.type_into("#password", PASSWORD).await;
+    sam.press(Key::Enter).await;
+    sam.wait_visible("#app-view").await;
+    go_available(&sam).await;
+
+    let mut chatter = app.chatter().await;
+    common::send(&mut chatter, json!({"type": "hello"})).await;
+    common::next_of_type(&mut chatter, "queued").await;
+    sam.click("[data-testid=claim]").await;
+    common::next_of_type(&mut chatter, "joined").await;
+    sam.wait_visible("[data-testid=chat-tab]").await;
+    let composer = format!("{ACTIVE} [data-testid=composer]");
+    sam.type_into(&composer, "half-written").await;
+
+    proxy.cut();
+    sam.wait_text("#conn-banner", "Reconnecting").await;
+    tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+    proxy.restore();
+    sam.wait_hidden("#conn-banner").await;
+    assert!(
+        sam.visible("#app-view").await,
+        "no login needed: the session is still valid"
+    );
+    // The chat came back to this console (re-assigned), with the draft, and works.
+    sam.wait(&format!("document.querySelector({}).value === 'half-written' && !document.querySelector({}).readOnly", js_str(&composer), js_str(&composer)), "the chat still open with its draft").await;
+    tokio::time::sleep(std::time::Duration::from_millis(3500)).await;
+    assert!(
+        !sam.text(&format!("{ACTIVE} [data-testid=chat-state]"))
+            .await
+            .contains("no longer"),
+        "the chat was re-assigned after the reconnect"
+    );
+    sam.click(&composer).await;
+    sam.press(Key::Enter).await;
+    let line = crate::next_message_with(&mut chatter, "half-written").await;
+    assert_eq!(line["from"], "advocate");
+
     chrome.close().await;
     app.shutdown.trigger();
 }
