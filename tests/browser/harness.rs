@@ -3,6 +3,7 @@
 //! TCP proxy that can cut the chatter's network path).
 
 use std::{
+    io::Write,
     net::SocketAddr,
     path::Path,
     sync::{
@@ -49,12 +50,27 @@ pub fn chromium_available() -> bool {
     if std::env::var("CI").is_ok_and(|v| v == "true") {
         panic!("{CHROMIUM} is missing: the browser tests must run in CI (install Debian's `chromium` package)");
     }
-    eprintln!();
-    eprintln!("################################################################################");
-    eprintln!("##  SKIPPED: browser test needs Chromium at {CHROMIUM}.");
-    eprintln!("##  Install it (apt-get install chromium) to run the browser tests.");
-    eprintln!("################################################################################");
-    eprintln!();
+    // Written to stderr directly: libtest captures `eprintln!` of passing tests.
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let mut err = std::io::stderr().lock();
+        let _ = writeln!(
+            err,
+            "\n################################################################################"
+        );
+        let _ = writeln!(
+            err,
+            "##  SKIPPING the browser tests: no Chromium at {CHROMIUM}."
+        );
+        let _ = writeln!(
+            err,
+            "##  Install it (apt-get install chromium) to run them. In CI (CI=true) they fail."
+        );
+        let _ = writeln!(
+            err,
+            "################################################################################\n"
+        );
+    });
     false
 }
 
