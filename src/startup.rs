@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use axum::serve::ListenerExt;
 use tokio::{net::TcpListener, sync::Semaphore};
 use tokio_util::sync::CancellationToken;
 
@@ -112,6 +113,11 @@ impl Application {
         let stop = shutdown.clone();
         let grace = std::time::Duration::from_secs(state.config.server.shutdown_grace_secs);
         // No ConnectInfo: Haven never looks at peer addresses.
+        // Chat frames are small and interactive: without TCP_NODELAY a reply that follows
+        // another (`message` then `ack`) waits ~40 ms for the peer's delayed ACK.
+        let listener = listener.tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
         let served = axum::serve(listener, router).with_graceful_shutdown(async move {
             stop.cancelled().await;
             // Tell every socket first, so people see why the chat ended.

@@ -18,15 +18,24 @@ pub enum AuthError {
     InvalidCredentials,
     #[error("Too many failed logins for this user name. Wait a minute and try again.")]
     TooManyAttempts,
+    #[error("Haven is busy checking other logins. Try again in a moment.")]
+    Busy,
     #[error("storage failed: {0}")]
     Store(#[from] StoreError),
     #[error("a background task failed")]
     Join(#[from] tokio::task::JoinError),
 }
 
+/// Password checks at once. Argon2 takes ~19 MiB and a core for a moment per check; without
+/// a cap, a burst of logins (real or not) could take the machine's memory.
+const CONCURRENT_PASSWORD_CHECKS: usize = 2;
+/// How long a login waits for a turn before Haven answers that it is busy.
+const PASSWORD_CHECK_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 #[derive(Clone)]
 pub struct Auth {
     store: Store,
+    checks: Arc<tokio::sync::Semaphore>,
     throttle: Arc<Throttle>,
     ttl_secs: i64,
     pub secure_cookies: bool,
@@ -37,6 +46,7 @@ impl Auth {
         Auth {
             store,
             throttle: Arc::new(Throttle::new(config.max_failed_logins_per_minute)),
+            checks: Arc::new(tokio::sync::Semaphore::new(CONCURRENT_PASSWORD_CHECKS)),
             ttl_secs: (config.session_ttl_hours * 3600) as i64,
             secure_cookies: config.secure_cookies,
         }
@@ -53,6 +63,10 @@ impl Auth {
         if self.throttle.is_blocked(&username_key) {
             return Err(AuthError::TooManyAttempts);
         }
+        let _turn = tokio::time::timeout(PASSWORD_CHECK_WAIT, self.checks.acquire())
+            .await
+            .map_err(|_| AuthError::Busy)?
+            .map_err(|_| AuthError::Busy)?;
         let store = self.store.clone();
         let ttl = self.ttl_secs;
         let result = tokio::task::spawn_blocking(move || {

@@ -23,7 +23,7 @@ pub enum ApiError {
     Forbidden,
     #[error("This page may not open Haven's sockets.")]
     OriginNotAllowed,
-    #[error("Haven is at its connection limit; try again in a minute.")]
+    #[error("Haven is busy; try again in a minute.")]
     Busy,
     #[error("Not found.")]
     NotFound,
@@ -36,6 +36,7 @@ impl From<AuthError> for ApiError {
         match error {
             AuthError::InvalidCredentials => ApiError::InvalidCredentials,
             AuthError::TooManyAttempts => ApiError::TooManyAttempts,
+            AuthError::Busy => ApiError::Busy,
             other => ApiError::Internal(other.to_string()),
         }
     }

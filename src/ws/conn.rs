@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use tokio::time::Instant;
+
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use futures_util::{SinkExt, StreamExt};
 use serde::Serialize;
@@ -16,6 +18,10 @@ use crate::{
     hub::outbox::{Frame, Inbox, Outbox},
     protocol::{encode, ErrorBody},
 };
+
+/// Snapshots (queue, roster, status) go out at most this often per connection: a burst of
+/// changes costs one frame, not one per change per console.
+const SNAPSHOT_DEBOUNCE: Duration = Duration::from_millis(50);
 
 /// What a socket's session does with what the client sends. Hub calls are synchronous, so
 /// this is too.
@@ -179,6 +185,8 @@ async fn write_loop(
 ) {
     let mut ping = tokio::time::interval(ping_every.max(Duration::from_millis(100)));
     ping.tick().await;
+    // When the newest snapshots go out; changes in between replace them.
+    let mut flush_at: Option<Instant> = None;
     loop {
         let message = tokio::select! {
             biased;
@@ -190,6 +198,11 @@ async fn write_loop(
                 None => return,
             },
             _ = inbox.latest.changed.notified() => {
+                flush_at.get_or_insert_with(|| Instant::now() + SNAPSHOT_DEBOUNCE);
+                continue;
+            }
+            _ = sleep_until_some(flush_at) => {
+                flush_at = None;
                 for text in inbox.latest.take() {
                     if !send_within(&mut sink, Message::Text(text.as_ref().into())).await {
                         return;
@@ -204,6 +217,14 @@ async fn write_loop(
             let _ = tokio::time::timeout(Duration::from_secs(1), sink.close()).await;
             return;
         }
+    }
+}
+
+/// Waits for `at`, or forever when there is nothing to wait for.
+async fn sleep_until_some(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
     }
 }
 
