@@ -69,6 +69,7 @@ async fn chatter_page_has_no_serious_accessibility_violations_and_quick_exit_sta
         .eval("(() => { const s = document.getElementById('language'); s.value = 'es'; s.dispatchEvent(new Event('change')); return true; })()")
         .await;
     tab.wait_text("#start", "Iniciar").await;
+    quick_exit_reachable(&tab, 320, "Spanish").await;
     found.extend(tab.axe_serious("chat start es").await);
     let _: bool = tab
         .eval("(() => { const s = document.getElementById('language'); s.value = 'en'; s.dispatchEvent(new Event('change')); return true; })()")
