@@ -168,7 +168,7 @@ async fn tabs_unread_counts_lost_claim_and_session_expiry_keep_drafts() {
     // Sam takes the other two: two tabs.
     for (n, chatter) in [(1usize, &mut second), (2, &mut third)] {
         let id = queue["entries"][n]["chat_id"].as_str().unwrap();
-        sam.click(&format!("[data-testid=claim][data-chat-id={}]", js_str(id)))
+        sam.js_click(&format!("[data-testid=claim][data-chat-id={}]", js_str(id)))
             .await;
         common::next_of_type(chatter, "joined").await;
         sam.wait(
@@ -311,7 +311,7 @@ async fn tabs_unread_counts_lost_claim_and_session_expiry_keep_drafts() {
     )
     .await;
     go_available(&sam).await;
-    sam.click(&format!(
+    sam.js_click(&format!(
         "[data-testid=claim][data-chat-id={}]",
         js_str(quiet_id)
     ))
@@ -435,7 +435,7 @@ async fn console_reconnects_by_itself_when_its_connection_drops() {
     let mut chatter = app.chatter().await;
     common::send(&mut chatter, json!({"type": "hello"})).await;
     common::next_of_type(&mut chatter, "queued").await;
-    sam.click("[data-testid=claim]").await;
+    sam.js_click("[data-testid=claim]").await;
     common::next_of_type(&mut chatter, "joined").await;
     sam.wait_visible("[data-testid=chat-tab]").await;
     let composer = format!("{ACTIVE} [data-testid=composer]");

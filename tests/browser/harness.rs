@@ -280,6 +280,19 @@ impl Tab {
         self.mouse_click(x, y).await;
     }
 
+    /// Click with `element.click()` in one evaluation: for lists that re-render at any moment
+    /// (the queue), where a mouse click could land on a row that just moved.
+    pub async fn js_click(&self, selector: &str) {
+        self.wait_visible(selector).await;
+        let sel = js_str(selector);
+        let clicked: bool = self
+            .eval(&format!(
+                "(() => {{ const e = document.querySelector({sel}); if (!e || e.disabled) return false; e.click(); return true; }})()"
+            ))
+            .await;
+        assert!(clicked, "{selector} could be clicked");
+    }
+
     pub async fn mouse_click(&self, x: f64, y: f64) {
         for kind in [
             DispatchMouseEventType::MouseMoved,

@@ -83,7 +83,7 @@ pub async fn chatter_start(chrome: &Chrome, url: &str) -> Tab {
 pub async fn claim_first(tab: &Tab) {
     tab.wait_visible("[data-testid=claim]").await;
     let before = tab.count("[data-testid=chat-tab]").await;
-    tab.click("[data-testid=claim]").await;
+    tab.js_click("[data-testid=claim]").await;
     tab.wait(
         &format!("document.querySelectorAll('[data-testid=chat-tab]').length > {before}"),
         "the claimed chat's tab",

@@ -66,7 +66,7 @@ async fn screenshots() {
     let id: String = sam
         .eval("document.querySelectorAll('[data-testid=claim]')[1].dataset.chatId")
         .await;
-    sam.click(&format!("[data-testid=claim][data-chat-id='{id}']"))
+    sam.js_click(&format!("[data-testid=claim][data-chat-id='{id}']"))
         .await;
     chatter.wait_visible("[data-testid=system-note]").await;
     chatter
