@@ -91,7 +91,12 @@ impl TestApp {
 
     /// Add an advocate, log them in and open their console socket (welcome already read).
     pub async fn advocate(&self, username: &str) -> Ws {
-        self.add_staff(username, &format!("Advocate {username}"), Role::Advocate, "correct horse");
+        self.add_staff(
+            username,
+            &format!("Advocate {username}"),
+            Role::Advocate,
+            "correct horse",
+        );
         let cookie = self.login(username, "correct horse").await;
         let mut ws = self.console(&cookie).await;
         let welcome = next_of_type(&mut ws, "welcome").await;
@@ -121,7 +126,9 @@ impl TestApp {
 }
 
 pub async fn send(ws: &mut Ws, frame: Value) {
-    ws.send(Message::text(frame.to_string())).await.expect("send");
+    ws.send(Message::text(frame.to_string()))
+        .await
+        .expect("send");
 }
 
 /// The next text frame as JSON (pings and pongs are skipped).
