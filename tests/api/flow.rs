@@ -270,6 +270,8 @@ async fn a_chatter_is_helped_from_hello_to_goodbye_and_the_advocate_logs_out() {
     // A second chatter leaves by themself: the advocate is told.
     let (mut leaver, chat2) = claimed_chat(&app, &mut sam, "leaver").await;
     leaver.client.send(json!({"type": "leave"})).await;
+    let ended = leaver.client.expect("ended").await;
+    assert_eq!(ended["reason"], "chatter_left", "{ended}");
     let left = sam
         .client
         .until("`chatter_left`", |f| f["type"] == "chatter_left")
@@ -577,4 +579,46 @@ async fn a_long_transcript_is_handed_over_whole_on_transfer() {
         "the whole history reaches the new advocate"
     );
     exchange(&mut chatter, &mut alex, &chat_id, "after-long-transfer").await;
+}
+
+#[tokio::test]
+async fn what_a_chatter_writes_while_waiting_is_in_the_history_the_advocate_gets() {
+    let app = spawn_app().await;
+    let mut sam = available_advocate(&app, "login-smew-14", "Advocate Sam").await;
+    let (mut chatter, tag) = tagged_hello(&app, "chatter").await;
+    chatter.client.expect("queued").await;
+    let seq = chatter.say("c-early", "I don't have much time").await;
+    let chat_id = sam.chat_id_tagged(&tag).await;
+    let assigned = sam.claim(&chat_id).await;
+    let history = assigned["history"].as_array().unwrap();
+    assert!(
+        history.iter().any(|m| m["seq"] == seq
+            && m["from"] == "chatter"
+            && m["text"] == "I don't have much time"),
+        "{assigned}"
+    );
+    chatter.client.expect("joined").await;
+    // A second hello or a resume on a socket with a chat is refused.
+    chatter.client.send(json!({"type": "hello"})).await;
+    chatter.client.expect_error("already_started").await;
+    chatter
+        .client
+        .send(json!({"type": "resume", "token": chatter.token, "last_seq": 0}))
+        .await;
+    chatter.client.expect_error("already_started").await;
+    exchange(&mut chatter, &mut sam, &chat_id, "after-already-started").await;
+}
+
+#[tokio::test]
+async fn a_transfer_to_an_advocate_who_is_full_is_refused() {
+    let app = crate::common::spawn_app_with(|c| c.chat.max_chats_per_advocate = 1).await;
+    let mut sam = available_advocate(&app, "login-sanderling-15", "Advocate Sam").await;
+    let (mut chatter, chat_id) = claimed_chat(&app, &mut sam, "sam's chatter").await;
+    let mut alex = available_advocate(&app, "login-dotterel-16", "Advocate Alex").await;
+    let (_other, _) = claimed_chat(&app, &mut alex, "alex's chatter").await;
+    sam.client
+        .send(json!({"type": "transfer", "chat_id": chat_id, "to_advocate": alex.id}))
+        .await;
+    sam.client.expect_error("target_unavailable").await;
+    exchange(&mut chatter, &mut sam, &chat_id, "after-refused").await;
 }

@@ -86,6 +86,7 @@ async fn no_text_name_agent_or_address_reaches_the_logs_or_the_disk() {
     let note_canary = canary("NOTE");
     let agent_canary = canary("AGENT");
     let password = canary("PASSWORD");
+    let user_canary = canary("USER");
     let token_holder;
 
     // Haven's own code at its most verbose.
@@ -216,6 +217,15 @@ async fn no_text_name_agent_or_address_reaches_the_logs_or_the_disk() {
             (response.status().as_u16(), ())
         };
         assert_eq!(status, 401);
+        // A failed login with a user name that does not exist (often a person's real name or
+        // e-mail address, mistyped).
+        let response = http()
+            .post(server.url("/api/staff/login"))
+            .json(&json!({"username": user_canary, "password": "whatever"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 401);
         // The chatter drops and resumes (a reconnect is a natural place to log a peer).
         drop(chatter.into_inner());
         alex.until("disconnected", |f| f["type"] == "chatter_disconnected")
@@ -262,6 +272,7 @@ async fn no_text_name_agent_or_address_reaches_the_logs_or_the_disk() {
         ("transfer note", &note_canary),
         ("user agent", &agent_canary),
         ("password", &password),
+        ("unknown user name", &user_canary),
         ("resume token", &token_holder),
     ] {
         assert!(

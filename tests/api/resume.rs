@@ -321,3 +321,45 @@ async fn chats_of_an_advocate_who_does_not_return_go_back_to_the_front_of_the_qu
     assert!(!assigned["history"].as_array().unwrap().is_empty());
     exchange(&mut chatter, &mut alex, &chat_id, "new-advocate").await;
 }
+
+#[tokio::test]
+async fn a_resume_after_a_long_chat_replays_all_of_it_without_dropping_the_chatter() {
+    // Default queue (64 frames) and transcript (500 lines); only the rate is raised so that
+    // the chat can be long quickly.
+    let app = spawn_app_with(|c| {
+        c.limits.rate_burst = 1000;
+        c.limits.rate_per_sec = 1000;
+    })
+    .await;
+    let mut sam = available_advocate(&app, "login-tattler-37", "Advocate Sam").await;
+    let (mut chatter, chat_id) = claimed_chat(&app, &mut sam, "chatter").await;
+    for i in 0..50 {
+        chatter
+            .say(&format!("c-{i}"), &format!("chatter line {i}"))
+            .await;
+        sam.say(&chat_id, &format!("a-{i}"), &format!("advocate line {i}"))
+            .await;
+    }
+    chatter.hears("advocate line 49").await;
+    let token = chatter.token.clone();
+    // The page reloads and has lost its last seq: it asks for everything.
+    drop(chatter.client.into_inner());
+    sam.client.expect("chatter_disconnected").await;
+    let (mut back, welcome) = resume(&app, &token, 0).await;
+    assert_eq!(welcome["resumed"], true, "{welcome}");
+    back.send(json!({"type": "message", "id": "c-after", "text": "still here"}))
+        .await;
+    let ack = back
+        .until("`ack` after a replay of 100 lines", |f| {
+            f["type"] == "ack" && f["id"] == "c-after"
+        })
+        .await;
+    let barrier = ack["seq"].as_u64().unwrap();
+    let replayed = back
+        .seen
+        .iter()
+        .filter(|f| f["type"] == "message" && f["seq"].as_u64().is_some_and(|s| s < barrier))
+        .count();
+    assert_eq!(replayed, 100, "every line of the chat, once");
+    sam.hears(&chat_id, "still here").await;
+}

@@ -21,9 +21,11 @@ async fn shutdown_tells_chatters_and_consoles_and_staff_sessions_survive_a_resta
         let ended = chatter.client.expect("ended").await;
         assert_eq!(ended["reason"], "server_closing", "{ended}");
         let ending = chatter.client.ended(WAIT).await;
-        if let Some(code) = ending.code() {
-            assert_eq!(code, 1001, "server_closing closes with 1001: {ending:?}");
-        }
+        assert_eq!(
+            ending.code(),
+            Some(1001),
+            "server_closing closes with 1001: {ending:?}"
+        );
     }
     let closing = sam
         .client
@@ -33,9 +35,7 @@ async fn shutdown_tells_chatters_and_consoles_and_staff_sessions_survive_a_resta
         .await;
     assert!(closing["type"] == "server_closing" || closing["code"] == "server_closing");
     let ending = sam.client.ended(WAIT).await;
-    if let Some(code) = ending.code() {
-        assert_eq!(code, 1001, "{ending:?}");
-    }
+    assert_eq!(ending.code(), Some(1001), "{ending:?}");
 
     // The server stops; a new one on the same data directory knows the session.
     let data_dir = stopped(app).await;
