@@ -227,3 +227,40 @@ async fn logout_ends_the_session_and_clears_the_cookie() {
         .unwrap();
     assert_eq!(response.status(), 200);
 }
+
+#[tokio::test]
+async fn logging_out_one_session_leaves_a_console_on_another_session_open() {
+    let app = spawn_app().await;
+    app.add_staff("login-jacana-78", "Advocate Sam", Role::Advocate, PASSWORD);
+    // The advocate is logged in on a phone (A) and works on a desktop console (B).
+    let phone = app.login("login-jacana-78", PASSWORD).await;
+    let desktop = app.login("login-jacana-78", PASSWORD).await;
+    let mut sam = connect_staff(&app, "login-jacana-78", "Advocate Sam", &desktop).await;
+    sam.set_available(true).await;
+    let (mut chatter, chat_id) = claimed_chat(&app, &mut sam, "chatter").await;
+
+    let response = http()
+        .post(app.url("/api/staff/logout"))
+        .header("cookie", &phone)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 204);
+    // Logout "ends the session and closes its console sockets": the phone's, not the desktop's.
+    sam.client.still_works().await;
+    exchange(&mut chatter, &mut sam, &chat_id, "after-other-logout").await;
+    let response = http()
+        .get(app.url("/api/staff/me"))
+        .header("cookie", &desktop)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let response = http()
+        .get(app.url("/api/staff/me"))
+        .header("cookie", &phone)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+}

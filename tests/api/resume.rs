@@ -363,3 +363,60 @@ async fn a_resume_after_a_long_chat_replays_all_of_it_without_dropping_the_chatt
     assert_eq!(replayed, 100, "every line of the chat, once");
     sam.hears(&chat_id, "still here").await;
 }
+
+#[tokio::test]
+async fn a_waiting_chatter_who_resumes_keeps_their_place_in_line() {
+    let app = spawn_app().await;
+    let mut sam = available_advocate(&app, "login-noddy-38", "Advocate Sam").await;
+    let (mut first, first_tag) = tagged_hello(&app, "first").await;
+    assert_eq!(first.client.expect("queued").await["position"], 1);
+    let (mut second, second_tag) = tagged_hello(&app, "second").await;
+    assert_eq!(second.client.expect("queued").await["position"], 2);
+    let first_id = sam.chat_id_tagged(&first_tag).await;
+    let token = first.token.clone();
+    drop(first.client.into_inner());
+
+    let (mut back, welcome) = resume(&app, &token, 0).await;
+    assert_eq!(welcome["resumed"], true, "{welcome}");
+    let next = back.next().await;
+    assert_eq!(
+        next["type"], "queued",
+        "resume while waiting: welcome, then queued; got {next}"
+    );
+    assert_eq!(next["position"], 1, "still first in line");
+    let entries = sam.queue_of_len(2).await;
+    assert_eq!(entries[0]["intake"]["tag"], first_tag.as_str());
+    assert_eq!(entries[1]["intake"]["tag"], second_tag.as_str());
+    sam.claim(&first_id).await;
+    assert_eq!(back.expect("joined").await["advocate"], "Advocate Sam");
+    let _ = second.client.still_works().await;
+}
+
+#[tokio::test]
+async fn a_waiting_chatter_who_does_not_return_leaves_the_queue() {
+    let app = spawn_app_with(|c| c.chat.resume_grace_secs = 1).await;
+    let mut sam = available_advocate(&app, "login-courser-39", "Advocate Sam").await;
+    let (mut gone, tag) = tagged_hello(&app, "gone").await;
+    gone.client.expect("queued").await;
+    let (mut stays, stays_tag) = tagged_hello(&app, "stays").await;
+    assert_eq!(stays.client.expect("queued").await["position"], 2);
+    sam.entry_tagged(&tag).await;
+    drop(gone.client.into_inner());
+    let entries = sam
+        .client
+        .until("the queue without the chatter who left", |f| {
+            f["type"] == "queue"
+                && f["entries"]
+                    .as_array()
+                    .is_some_and(|e| e.len() == 1 && e[0]["intake"]["tag"] == stays_tag.as_str())
+        })
+        .await;
+    assert_eq!(entries["entries"].as_array().unwrap().len(), 1);
+    let moved = stays
+        .client
+        .until("position 1", |f| {
+            f["type"] == "queued" && f["position"] == 1
+        })
+        .await;
+    assert_eq!(moved["queue"], "general");
+}
