@@ -105,6 +105,9 @@ async fn a_chatter_sending_garbage_gets_clear_errors_and_keeps_the_connection() 
     bad.send(json!({"type": "hello", "intake": {"long": "é".repeat(201)}}))
         .await;
     bad.expect_error("invalid_frame").await;
+    bad.send(json!({"type": "hello", "intake": {"k".repeat(41): "a"}}))
+        .await;
+    bad.expect_error("invalid_frame").await;
     bad.still_works().await;
     calm.still_flowing().await;
 
@@ -463,6 +466,8 @@ async fn upgrades_from_a_foreign_origin_are_refused_on_both_sockets() {
         "http://127.0.0.1.evil.example.com",
         "null",
         "https://program.example.org.evil.example.com",
+        // Same host, another port: another origin.
+        "http://127.0.0.1:1",
     ] {
         let (status, body) = refused_upgrade(&chat, &[("origin", origin)]).await;
         assert_eq!(status, 403, "chat socket from {origin}");

@@ -480,6 +480,13 @@ async fn transfers_that_cannot_happen_are_refused_and_the_chat_stays() {
         .send(json!({"type": "transfer", "chat_id": chat_id, "to_advocate": away.id}))
         .await;
     sam.client.expect_error("target_unavailable").await;
+    // A note over 1000 characters (the doc names no code for it; either of these is clear).
+    sam.client
+        .send(json!({"type": "transfer", "chat_id": chat_id, "to_queue": "referrals", "note": "é".repeat(1001)}))
+        .await;
+    sam.client
+        .expect_error_in(&["message_too_long", "invalid_frame"])
+        .await;
     // A queue that does not exist.
     sam.client
         .send(json!({"type": "transfer", "chat_id": chat_id, "to_queue": "nowhere"}))
