@@ -149,7 +149,7 @@ async fn auto_assign_gives_the_oldest_chatter_to_the_least_loaded_advocate() {
     // Both full: the next two wait, in order.
     let (mut fifth, tag5) = tagged_hello(&app, "fifth").await;
     assert_eq!(fifth.client.expect("queued").await["position"], 1);
-    let (mut sixth, tag6) = tagged_hello(&app, "sixth").await;
+    let (mut sixth, _) = tagged_hello(&app, "sixth").await;
     assert_eq!(sixth.client.expect("queued").await["position"], 2);
 
     // A free seat goes to the oldest waiting chatter, not the newest.
@@ -173,7 +173,6 @@ async fn auto_assign_gives_the_oldest_chatter_to_the_least_loaded_advocate() {
     );
     fifth.client.expect("joined").await;
     assert_eq!(sixth.client.expect("queued").await["position"], 1);
-    let _ = tag6;
 }
 
 #[tokio::test]

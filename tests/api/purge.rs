@@ -70,7 +70,7 @@ async fn a_chat_the_chatter_left_is_purged_too() {
     })
     .await;
     let mut sam = available_advocate(&app, "login-whimbrel-41", "Advocate Sam").await;
-    let (mut chatter, chat_id) = claimed_chat(&app, &mut sam, "chatter").await;
+    let (mut chatter, _) = claimed_chat(&app, &mut sam, "chatter").await;
     chatter.say("c-1", "bye").await;
     chatter.client.send(json!({"type": "leave"})).await;
     sam.client.expect("chatter_left").await;
@@ -95,5 +95,4 @@ async fn a_chat_the_chatter_left_is_purged_too() {
         );
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
-    let _ = chat_id;
 }
