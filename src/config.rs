@@ -212,10 +212,15 @@ impl Config {
                 reason: "must leave room for a message of chat.max_message_bytes plus its JSON framing (at least 512 bytes more)".into(),
             });
         }
-        if l.ws_max_write_buffer_bytes <= l.ws_read_buffer_bytes {
+        // A whole transcript goes out as one `assigned` frame; JSON escaping can at most
+        // double it (control characters are replaced before they are stored).
+        let largest_frame = 2 * c.max_transcript_bytes + 65_536;
+        if l.ws_max_write_buffer_bytes < largest_frame {
             return Err(ConfigError::Invalid {
                 key: "limits.ws_max_write_buffer_bytes",
-                reason: "must be larger than limits.ws_read_buffer_bytes".into(),
+                reason: format!(
+                    "must be at least twice chat.max_transcript_bytes plus 64 KiB ({largest_frame}), so a whole transcript fits in one frame"
+                ),
             });
         }
         self.server

@@ -314,8 +314,13 @@ pub enum ToConsole<'a> {
 
 /// Serialise a frame once; the text is shared by every recipient.
 pub fn encode<T: Serialize>(frame: &T) -> crate::hub::outbox::Frame {
-    let text = serde_json::to_string(frame).expect("frames always serialise");
-    crate::hub::outbox::Frame::Text(text.into())
+    crate::hub::outbox::Frame::Text(encode_text(frame))
+}
+
+pub fn encode_text<T: Serialize>(frame: &T) -> std::sync::Arc<str> {
+    serde_json::to_string(frame)
+        .expect("frames always serialise")
+        .into()
 }
 
 /// Why a client frame could not be read; turned into an `error` frame by the socket layer.

@@ -20,6 +20,12 @@ pub fn session_token(headers: &HeaderMap) -> Option<String> {
         })
 }
 
+/// An opaque id for one session, for the hub to tell sessions apart without holding tokens.
+pub fn login_id(token: &str) -> crate::hub::LoginId {
+    use sha2::{Digest, Sha256};
+    crate::hub::LoginId(Sha256::digest(token.as_bytes()).into())
+}
+
 pub fn set(token: &str, max_age_secs: i64, secure: bool) -> String {
     format!(
         "{NAME}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age_secs}{}",

@@ -41,7 +41,9 @@ pub async fn logout(
 ) -> Result<Response, ApiError> {
     if let Some(token) = cookie::session_token(&headers) {
         if let Some(staff) = state.auth.session(token.clone()).await? {
-            state.hub.staff_signed_out(staff.id);
+            state
+                .hub
+                .staff_signed_out(staff.id, cookie::login_id(&token));
             tracing::info!(staff = %staff.id, "staff logged out");
         }
         state.auth.logout(token).await?;

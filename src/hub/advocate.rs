@@ -24,6 +24,11 @@ pub struct AdvocateHandle {
     conn: u64,
 }
 
+/// Which staff session a console was opened with (an opaque hash from the socket layer), so
+/// that logging out one session closes only that session's console.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LoginId(pub [u8; 32]);
+
 pub enum TransferTarget {
     Advocate(Uuid),
     Queue(String),
@@ -32,7 +37,12 @@ pub enum TransferTarget {
 impl Hub {
     /// Attaches a console. A newer console for the same person replaces the older one and
     /// takes over their chats (this is also how an advocate gets their chats back).
-    pub fn advocate_connect(&self, staff: Staff, outbox: &Outbox) -> AdvocateHandle {
+    pub fn advocate_connect(
+        &self,
+        staff: Staff,
+        login: LoginId,
+        outbox: &Outbox,
+    ) -> AdvocateHandle {
         let settings = self.settings();
         let mut state = self.lock();
         let staff_id = staff.id;
@@ -40,6 +50,7 @@ impl Hub {
             staff: staff.clone(),
             outbox: None,
             conn: 0,
+            login,
             available: false,
             chats: Vec::new(),
             last_assigned_ms: 0,
@@ -57,6 +68,7 @@ impl Hub {
             old.close(4000, ErrorCode::Replaced);
         }
         advocate.conn = outbox.id();
+        advocate.login = login;
         advocate.staff = staff;
         send(
             Some(outbox),
@@ -285,13 +297,16 @@ impl Hub {
         });
     }
 
-    /// The staff member logged out (or their session ended): close their console now and
-    /// hand their chats back to the queues.
-    pub fn staff_signed_out(&self, staff_id: Uuid) {
+    /// A staff session ended (logout or expiry): if the console was opened with it, close the
+    /// console now and hand its chats back to the queues.
+    pub fn staff_signed_out(&self, staff_id: Uuid, login: LoginId) {
         let mut state = self.lock();
         let Some(advocate) = state.advocates.get(&staff_id) else {
             return;
         };
+        if advocate.login != login {
+            return;
+        }
         if let Some(outbox) = &advocate.outbox {
             send(
                 Some(outbox),

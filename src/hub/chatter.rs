@@ -6,7 +6,7 @@ use uuid::Uuid;
 use super::{
     chat::{Chat, ChatState},
     now_ms,
-    outbox::Outbox,
+    outbox::{Frame, Outbox},
     state::send,
     text::{ClientId, Intake, MessageText},
     token_hash,
@@ -16,7 +16,7 @@ use super::{
 use crate::{
     error::{ErrorCode, HubError},
     protocol::{
-        Contacts, EndReason, LeftReason, OfflineReason, Sender, ToChatter, ToConsole,
+        encode_text, Contacts, EndReason, LeftReason, OfflineReason, Sender, ToChatter, ToConsole,
         PROTOCOL_VERSION,
     },
 };
@@ -156,8 +156,14 @@ impl Hub {
             send(Some(outbox), &ToChatter::Joined { advocate: &name });
         }
         let chat = state.chats.get(&chat_id).expect("looked up above");
-        for line in chat.transcript.since(last_seq) {
-            send(Some(outbox), &ToChatter::Message(line.view()));
+        // One queue place for the whole replay, however long the chat was.
+        let missed: Vec<_> = chat
+            .transcript
+            .since(last_seq)
+            .map(|line| encode_text(&ToChatter::Message(line.view())))
+            .collect();
+        if !missed.is_empty() {
+            outbox.send(Frame::Batch(missed));
         }
         if let Some(advocate) = advocate.and_then(|id| state.advocates.get(&id)) {
             send(

@@ -25,7 +25,7 @@ use std::{
 
 use uuid::Uuid;
 
-pub use advocate::{AdvocateHandle, TransferTarget};
+pub use advocate::{AdvocateHandle, LoginId, TransferTarget};
 pub use chatter::{ChatterHandle, Hello};
 use hours::ServiceHours;
 use state::{send, State};

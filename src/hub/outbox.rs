@@ -21,6 +21,8 @@ static NEXT_CONNECTION: AtomicU64 = AtomicU64::new(1);
 #[derive(Debug, Clone)]
 pub enum Frame {
     Text(Arc<str>),
+    /// Several frames that take one place in the queue (a resume's replay of missed lines).
+    Batch(Vec<Arc<str>>),
     /// Close the socket with this code and reason after the frames before it.
     Close(u16, ErrorCode),
 }
@@ -90,6 +92,9 @@ impl Outbox {
 
     /// Queues a frame; a full queue cancels the connection as a slow consumer.
     pub fn send(&self, frame: Frame) -> bool {
+        if self.kill.is_cancelled() {
+            return false;
+        }
         match self.tx.try_send(frame) {
             Ok(()) => true,
             Err(mpsc::error::TrySendError::Full(_)) => {
@@ -98,6 +103,16 @@ impl Outbox {
                 false
             }
             Err(mpsc::error::TrySendError::Closed(_)) => false,
+        }
+    }
+
+    /// Waits until the queue has room for `frames` more: the socket reads the client's next
+    /// frame only then, so a client's own burst (each frame answered by an `ack`, a `pong` or
+    /// an `error`) slows its reading instead of filling its queue.
+    pub async fn wait_for_room(&self, frames: usize) {
+        let frames = frames.min(self.tx.max_capacity() / 2).max(1);
+        if let Ok(permits) = self.tx.reserve_many(frames).await {
+            drop(permits);
         }
     }
 

@@ -11,6 +11,8 @@ pub struct Advocate {
     pub outbox: Option<Outbox>,
     /// Id of their latest console connection, so a stale socket's late events are ignored.
     pub conn: u64,
+    /// The staff session the live console was opened with.
+    pub login: super::LoginId,
     pub available: bool,
     /// Open chats, in the order they were taken.
     pub chats: Vec<Uuid>,

@@ -63,7 +63,7 @@ async fn purged_transcript_is_gone_and_its_token_says_so() {
         c.chat.purge_interval_secs = 10;
     });
     let (adv_out, _adv_in) = Outbox::new(64);
-    let advocate = hub.advocate_connect(staff("sam"), &adv_out);
+    let advocate = hub.advocate_connect(staff("sam"), super::LoginId::default(), &adv_out);
     hub.advocate_status(&advocate, true);
     let (chat_out, mut chat_in) = Outbox::new(64);
     let chat = hub.chatter_hello(&chat_out, hello()).unwrap().unwrap();
@@ -112,7 +112,7 @@ async fn purged_transcript_is_gone_and_its_token_says_so() {
 async fn chatter_who_does_not_return_is_reported_left() {
     let hub = hub_with(|c| c.chat.resume_grace_secs = 5);
     let (adv_out, mut adv_in) = Outbox::new(64);
-    let advocate = hub.advocate_connect(staff("sam"), &adv_out);
+    let advocate = hub.advocate_connect(staff("sam"), super::LoginId::default(), &adv_out);
     hub.advocate_status(&advocate, true);
     let (chat_out, _chat_in) = Outbox::new(64);
     let chat = hub.chatter_hello(&chat_out, hello()).unwrap().unwrap();
@@ -135,7 +135,7 @@ fn of_many_simultaneous_claims_exactly_one_wins() {
             .map(|i| {
                 let (out, inbox) = Outbox::new(256);
                 (
-                    hub.advocate_connect(staff(&format!("a{i}")), &out),
+                    hub.advocate_connect(staff(&format!("a{i}")), super::LoginId::default(), &out),
                     out,
                     inbox,
                 )
@@ -173,7 +173,7 @@ fn of_many_simultaneous_claims_exactly_one_wins() {
 fn a_full_outbox_drops_only_that_connection() {
     let hub = hub_with(|_| {});
     let (adv_out, mut adv_in) = Outbox::new(1024);
-    let advocate = hub.advocate_connect(staff("sam"), &adv_out);
+    let advocate = hub.advocate_connect(staff("sam"), super::LoginId::default(), &adv_out);
     hub.advocate_status(&advocate, true);
     let (slow_out, _slow_in) = Outbox::new(4);
     let slow = hub.chatter_hello(&slow_out, hello()).unwrap().unwrap();

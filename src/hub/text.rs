@@ -13,12 +13,25 @@ impl MessageText {
         if text.trim().is_empty() || text.len() > max_bytes {
             return Err(HubError::MessageTooLong);
         }
+        // Control characters (other than line breaks and tabs) show nothing to a reader and
+        // cost six bytes each in JSON; they become U+FFFD.
+        if text.chars().any(is_stray_control) {
+            let cleaned = text
+                .chars()
+                .map(|c| if is_stray_control(c) { '\u{FFFD}' } else { c })
+                .collect();
+            return Ok(MessageText(cleaned));
+        }
         Ok(MessageText(text))
     }
 
     pub fn into_inner(self) -> String {
         self.0
     }
+}
+
+fn is_stray_control(c: char) -> bool {
+    c.is_control() && !matches!(c, '\n' | '\r' | '\t')
 }
 
 /// The client's own id for a message, echoed in `ack`.
@@ -119,6 +132,8 @@ mod tests {
         assert!(MessageText::parse("hi".into(), 4).is_ok());
         assert!(MessageText::parse("   ".into(), 4).is_err());
         assert!(MessageText::parse("hello".into(), 4).is_err());
+        let cleaned = MessageText::parse("a\u{7}b\nc".into(), 40).unwrap();
+        assert_eq!(cleaned.into_inner(), "a\u{FFFD}b\nc");
     }
 
     #[test]

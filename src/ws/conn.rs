@@ -23,6 +23,10 @@ use crate::{
 /// changes costs one frame, not one per change per console.
 const SNAPSHOT_DEBOUNCE: Duration = Duration::from_millis(50);
 
+/// Room kept in a connection's queue before its next frame is read: more than the replies one
+/// client frame can cause on its own connection (`message` + `ack`, or an `error`).
+const REPLY_HEADROOM: usize = 4;
+
 /// What a socket's session does with what the client sends. Hub calls are synchronous, so
 /// this is too.
 pub trait Session {
@@ -125,6 +129,7 @@ async fn read_loop(
     let mut rate = RateLimiter::new(limits.rate_burst, limits.rate_per_sec);
     let mut violations = 0u32;
     loop {
+        outbox.wait_for_room(REPLY_HEADROOM).await;
         let message = match tokio::time::timeout(limits.idle_timeout, stream.next()).await {
             Err(_) => {
                 tracing::debug!(conn = outbox.id(), "idle socket closed");
@@ -194,6 +199,14 @@ async fn write_loop(
             _ = inbox.kill.cancelled() => close_message(1013, ErrorCode::SlowConsumer),
             frame = inbox.rx.recv() => match frame {
                 Some(Frame::Text(text)) => Message::Text(text.as_ref().into()),
+                Some(Frame::Batch(texts)) => {
+                    for text in texts {
+                        if !send_within(&mut sink, Message::Text(text.as_ref().into())).await {
+                            return;
+                        }
+                    }
+                    continue;
+                }
                 Some(Frame::Close(code, reason)) => close_message(code, reason),
                 None => return,
             },

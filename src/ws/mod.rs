@@ -86,7 +86,9 @@ async fn console_upgrade(
         .on_upgrade(move |socket| async move {
             let (outbox, inbox) = Outbox::new(queue_frames);
             let staff_id = staff.id;
-            let me = state.hub.advocate_connect(staff, &outbox);
+            let me = state
+                .hub
+                .advocate_connect(staff, cookie::login_id(&token), &outbox);
             // Notice a session that ended elsewhere (expiry, logout in another tab).
             let watch = tokio::spawn(watch_session(
                 state.clone(),
@@ -112,7 +114,9 @@ async fn watch_session(state: AppState, token: String, staff_id: uuid::Uuid, out
         }
         if let Ok(None) = state.auth.session(token.clone()).await {
             tracing::info!(staff = %staff_id, "staff session ended; closing console");
-            state.hub.staff_signed_out(staff_id);
+            state
+                .hub
+                .staff_signed_out(staff_id, cookie::login_id(&token));
             return;
         }
     }

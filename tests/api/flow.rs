@@ -580,10 +580,21 @@ async fn a_long_transcript_is_handed_over_whole_on_transfer() {
         .await;
     let assigned = alex.assigned(&chat_id).await;
     let history = assigned["history"].as_array().unwrap();
+    let chatter_lines: Vec<&str> = history
+        .iter()
+        .filter(|m| m["from"] == "chatter")
+        .filter_map(|m| m["text"].as_str())
+        .collect();
     assert_eq!(
-        history.len(),
+        chatter_lines.len(),
         40,
         "the whole history reaches the new advocate"
+    );
+    assert!(chatter_lines[0].starts_with("00") && chatter_lines[39].starts_with("39"));
+    assert_eq!(
+        history.last().unwrap()["from"],
+        "system",
+        "the transfer's system line closes the history"
     );
     exchange(&mut chatter, &mut alex, &chat_id, "after-long-transfer").await;
 }
