@@ -91,18 +91,7 @@ impl Hub {
             let Some(chat) = state.chats.get(&chat_id) else {
                 continue;
             };
-            send(
-                Some(outbox),
-                &ToConsole::Assigned {
-                    chat_id,
-                    queue: &chat.queue,
-                    language: chat.language.as_deref(),
-                    intake: chat.intake.as_ref(),
-                    history: chat.transcript.all().map(|l| l.view()).collect(),
-                    chatter_connected: chat.chatter.is_some(),
-                    transfer: None,
-                },
-            );
+            outbox.send(chat.assigned_frame(None));
         }
         tracing::info!(staff = %staff_id, "console connected");
         state.publish(settings);

@@ -4,7 +4,12 @@ use serde_json::{Map, Value};
 use tokio::time::Instant;
 use uuid::Uuid;
 
-use super::{outbox::Outbox, text::wipe_intake, transcript::Transcript};
+use super::{
+    outbox::{Frame, Outbox},
+    text::wipe_intake,
+    transcript::Transcript,
+};
+use crate::protocol::{encode, ToConsole, TransferInfo};
 
 pub enum ChatState {
     Waiting {
@@ -49,6 +54,22 @@ pub struct Chat {
 }
 
 impl Chat {
+    /// The `assigned` frame that hands this chat to an advocate, with its whole history.
+    pub fn assigned_frame(&self, handover: Option<&Handover>) -> Frame {
+        encode(&ToConsole::Assigned {
+            chat_id: self.id,
+            queue: &self.queue,
+            language: self.language.as_deref(),
+            intake: self.intake.as_ref(),
+            history: self.transcript.all().map(|l| l.view()).collect(),
+            chatter_connected: self.chatter.is_some(),
+            transfer: handover.map(|h| TransferInfo {
+                from: &h.from,
+                note: h.note.as_deref().map(String::as_str),
+            }),
+        })
+    }
+
     pub fn is_open(&self) -> bool {
         !matches!(self.state, ChatState::Closed { .. })
     }

@@ -223,13 +223,7 @@ impl Hub {
     /// Forwards the typing flag to the advocate; before one joined there is nobody to tell.
     pub fn chatter_typing(&self, handle: &ChatterHandle, on: bool) -> Result<(), HubError> {
         let state = self.lock();
-        let chat = state
-            .chats
-            .get(&handle.chat_id)
-            .ok_or(HubError::ChatClosed)?;
-        if !chat.is_open() {
-            return Err(HubError::ChatClosed);
-        }
+        let chat = open_chat(&state, handle)?;
         if let Some(advocate) = chat.advocate().and_then(|id| state.advocates.get(&id)) {
             send(
                 advocate.outbox.as_ref(),
@@ -244,13 +238,7 @@ impl Hub {
 
     pub fn chatter_leave(&self, handle: &ChatterHandle) -> Result<(), HubError> {
         let mut state = self.lock();
-        let chat = state
-            .chats
-            .get(&handle.chat_id)
-            .ok_or(HubError::ChatClosed)?;
-        if !chat.is_open() {
-            return Err(HubError::ChatClosed);
-        }
+        let chat = open_chat(&state, handle)?;
         send(
             chat.chatter.as_ref(),
             &ToChatter::Ended {
@@ -307,6 +295,14 @@ impl Hub {
         state.close(handle.chat_id);
         tracing::info!(chat = %handle.chat_id, "chatter did not come back; chat closed");
         state.publish(self.settings());
+    }
+}
+
+/// The handle's chat, if it is still open.
+fn open_chat<'a>(state: &'a super::State, handle: &ChatterHandle) -> Result<&'a Chat, HubError> {
+    match state.chats.get(&handle.chat_id) {
+        Some(chat) if chat.is_open() => Ok(chat),
+        _ => Err(HubError::ChatClosed),
     }
 }
 

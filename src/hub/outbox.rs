@@ -28,7 +28,7 @@ pub enum Frame {
 }
 
 /// State frames where only the newest matters (snapshots of the queue, the roster, a
-/// supervisor's overview, one's own status). They replace each other instead of queueing, so
+/// supervisor's overview, one's own status, a waiting chatter's position). They replace each other instead of queueing, so
 /// a burst of changes can never fill a console's queue and get it dropped.
 #[derive(Debug, Clone, Copy)]
 pub enum Snapshot {
@@ -36,11 +36,13 @@ pub enum Snapshot {
     Advocates = 1,
     Overview = 2,
     Status = 3,
+    /// A waiting chatter's `queued` position.
+    Position = 4,
 }
 
 #[derive(Debug, Default)]
 pub struct Latest {
-    slots: Mutex<[Option<Arc<str>>; 4]>,
+    slots: Mutex<[Option<Arc<str>>; 5]>,
     pub changed: Notify,
 }
 
@@ -124,6 +126,12 @@ impl Outbox {
             drop(slots);
             self.latest.changed.notify_one();
         }
+    }
+
+    /// Drops a pending snapshot that no longer holds (a position once an advocate joined).
+    pub fn clear_snapshot(&self, kind: Snapshot) {
+        let mut slots = self.latest.slots.lock().unwrap_or_else(|p| p.into_inner());
+        slots[kind as usize] = None;
     }
 
     /// Asks the socket to close with `code` after what is queued; forces it if the queue is full.

@@ -18,7 +18,7 @@ use super::{
 };
 use crate::protocol::{
     encode, AdvocateEntry, OverviewChat, OverviewQueue, QueueEntry, ReleaseReason, Sender,
-    ToChatter, ToConsole, TransferInfo,
+    ToChatter, ToConsole,
 };
 
 /// How many recent waits the queue estimate averages.
@@ -97,24 +97,16 @@ impl State {
             since_ms: now,
         };
         chat.told_position = None;
+        if let Some(outbox) = &chat.chatter {
+            // A position not yet sent must not arrive after `joined`.
+            outbox.clear_snapshot(Snapshot::Position);
+        }
         advocate.chats.push(chat_id);
         advocate.last_assigned_ms = now;
         let handover = transfer.or_else(|| chat.handover.take());
-        send(
-            advocate.outbox.as_ref(),
-            &ToConsole::Assigned {
-                chat_id,
-                queue: &chat.queue,
-                language: chat.language.as_deref(),
-                intake: chat.intake.as_ref(),
-                history: chat.transcript.all().map(|l| l.view()).collect(),
-                chatter_connected: chat.chatter.is_some(),
-                transfer: handover.as_ref().map(|h| TransferInfo {
-                    from: &h.from,
-                    note: h.note.as_deref().map(String::as_str),
-                }),
-            },
-        );
+        if let Some(outbox) = &advocate.outbox {
+            outbox.send(chat.assigned_frame(handover.as_ref()));
+        }
         send(
             chat.chatter.as_ref(),
             &ToChatter::Joined {
@@ -146,6 +138,9 @@ impl State {
         self.waiting.remove(chat_id);
         if let Some(chat) = self.chats.get_mut(&chat_id) {
             chat.state = ChatState::Closed { at: Instant::now() };
+            if let Some(outbox) = &chat.chatter {
+                outbox.clear_snapshot(Snapshot::Position);
+            }
             tracing::info!(chat = %chat_id, "chat closed");
         }
     }
@@ -277,14 +272,14 @@ impl State {
                 continue;
             }
             chat.told_position = Some(position);
-            send(
-                chat.chatter.as_ref(),
-                &ToChatter::Queued {
+            if let Some(outbox) = &chat.chatter {
+                let queued = encode(&ToChatter::Queued {
                     queue: &chat.queue,
                     position,
                     estimate_secs: estimate,
-                },
-            );
+                });
+                outbox.snapshot(Snapshot::Position, &queued);
+            }
         }
     }
 

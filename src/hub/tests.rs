@@ -207,3 +207,38 @@ fn a_full_outbox_drops_only_that_connection() {
         "the other chat got every message"
     );
 }
+
+#[test]
+fn a_chatter_far_back_in_the_queue_is_not_dropped_by_position_updates() {
+    let hub = hub_with(|c| c.chat.max_chats_per_advocate = 100);
+    let (adv_out, _adv_in) = Outbox::new(1024);
+    let advocate = hub.advocate_connect(staff("sam"), super::LoginId::default(), &adv_out);
+    hub.advocate_status(&advocate, true);
+    let chatters: Vec<_> = (0..40)
+        .map(|_| {
+            let (out, inbox) = Outbox::new(8);
+            let handle = hub.chatter_hello(&out, hello()).unwrap().unwrap();
+            (handle, out, inbox)
+        })
+        .collect();
+    for (handle, _, _) in &chatters[..39] {
+        hub.claim(&advocate, handle.chat_id).unwrap();
+    }
+    let (_, last_out, last_in) = chatters.last().unwrap();
+    assert!(
+        !last_out.is_killed(),
+        "39 position changes fit in an 8-frame queue"
+    );
+    let frames: Vec<Value> = last_in
+        .latest
+        .take()
+        .iter()
+        .map(|t| serde_json::from_str(t).unwrap())
+        .collect();
+    assert_eq!(frames.len(), 1);
+    assert_eq!(frames[0]["type"], "queued");
+    assert_eq!(
+        frames[0]["position"], 1,
+        "only the newest position is pending"
+    );
+}
