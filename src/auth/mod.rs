@@ -1,5 +1,6 @@
 //! Staff authentication: password login, sessions in a cookie, failed-login throttling.
 
+mod checker;
 pub mod cookie;
 mod throttle;
 
@@ -26,16 +27,10 @@ pub enum AuthError {
     Join(#[from] tokio::task::JoinError),
 }
 
-/// Password checks at once. Argon2 takes ~19 MiB and a core for a moment per check; without
-/// a cap, a burst of logins (real or not) could take the machine's memory.
-const CONCURRENT_PASSWORD_CHECKS: usize = 2;
-/// How long a login waits for a turn before Haven answers that it is busy.
-const PASSWORD_CHECK_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
-
 #[derive(Clone)]
 pub struct Auth {
     store: Store,
-    checks: Arc<tokio::sync::Semaphore>,
+    checker: Arc<checker::Checker>,
     throttle: Arc<Throttle>,
     ttl_secs: i64,
     pub secure_cookies: bool,
@@ -46,7 +41,7 @@ impl Auth {
         Auth {
             store,
             throttle: Arc::new(Throttle::new(config.max_failed_logins_per_minute)),
-            checks: Arc::new(tokio::sync::Semaphore::new(CONCURRENT_PASSWORD_CHECKS)),
+            checker: Arc::new(checker::Checker::new()),
             ttl_secs: (config.session_ttl_hours * 3600) as i64,
             secure_cookies: config.secure_cookies,
         }
@@ -63,24 +58,23 @@ impl Auth {
         if self.throttle.is_blocked(&username_key) {
             return Err(AuthError::TooManyAttempts);
         }
-        let _turn = tokio::time::timeout(PASSWORD_CHECK_WAIT, self.checks.acquire())
-            .await
-            .map_err(|_| AuthError::Busy)?
-            .map_err(|_| AuthError::Busy)?;
         let store = self.store.clone();
         let ttl = self.ttl_secs;
-        let result = tokio::task::spawn_blocking(move || {
-            let account = store.staff_for_login(&username)?;
-            let ok = password::verify(&password, account.as_ref().map(|(_, h)| h.as_str()));
-            match account {
-                Some((staff, _)) if ok => {
-                    let token = store.create_session(&staff, ttl)?;
-                    Ok(Some((staff, token)))
+        let result = self
+            .checker
+            .run(move || {
+                let account = store.staff_for_login(&username)?;
+                let ok = password::verify(&password, account.as_ref().map(|(_, h)| h.as_str()));
+                match account {
+                    Some((staff, _)) if ok => {
+                        let token = store.create_session(&staff, ttl)?;
+                        Ok(Some((staff, token)))
+                    }
+                    _ => Ok::<_, StoreError>(None),
                 }
-                _ => Ok::<_, StoreError>(None),
-            }
-        })
-        .await??;
+            })
+            .await
+            .map_err(|checker::Busy| AuthError::Busy)??;
         match result {
             Some(found) => Ok(found),
             None => {
