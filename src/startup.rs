@@ -112,7 +112,7 @@ impl Application {
         let hub = state.hub.clone();
         let stop = shutdown.clone();
         let grace = std::time::Duration::from_secs(state.config.server.shutdown_grace_secs);
-        // No ConnectInfo: Haven never looks at peer addresses.
+        // Served without connection info: Haven never looks at who is connecting.
         // Chat frames are small and interactive: without TCP_NODELAY a reply that follows
         // another (`message` then `ack`) waits ~40 ms for the peer's delayed ACK.
         let listener = listener.tap_io(|tcp| {
