@@ -107,6 +107,18 @@ pub struct MessageView<'a> {
     pub from: Sender,
     pub text: &'a str,
     pub at: u64,
+    /// On `system` lines: which note this is, so a client can show it in its own language.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<SystemNote>,
+}
+
+/// The system lines Haven writes into a chat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SystemNote {
+    TransferToAdvocate,
+    TransferToQueue,
+    AdvocateDisconnected,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -13,7 +13,9 @@ use super::{
 };
 use crate::{
     error::{ErrorCode, HubError},
-    protocol::{EndReason, Me, ReleaseReason, Sender, ToChatter, ToConsole, PROTOCOL_VERSION},
+    protocol::{
+        EndReason, Me, ReleaseReason, Sender, SystemNote, ToChatter, ToConsole, PROTOCOL_VERSION,
+    },
     staff::Staff,
 };
 
@@ -150,7 +152,7 @@ impl Hub {
             Some(done) => done,
             None => {
                 let (seq, at) = state
-                    .post(chat_id, Sender::Advocate, text.into_inner())
+                    .post(chat_id, Sender::Advocate, text.into_inner(), None)
                     .expect("chat exists");
                 let chat = state.chats.get_mut(&chat_id).expect("chat exists");
                 chat.transcript
@@ -215,6 +217,7 @@ impl Hub {
                     chat_id,
                     Sender::System,
                     "You are being connected to another advocate.".into(),
+                    Some(SystemNote::TransferToAdvocate),
                 );
                 state.release(chat_id, Some(ReleaseReason::Transferred));
                 if let Some(chat) = state.chats.get_mut(&chat_id) {
@@ -235,6 +238,7 @@ impl Hub {
                         "You are being transferred to {}. Please stay: you keep your place in line.",
                         queue.name
                     ),
+                    Some(SystemNote::TransferToQueue),
                 );
                 state.release(chat_id, Some(ReleaseReason::Transferred));
                 state.requeue(chat_id, queue.id.clone(), Some(handover));
@@ -352,6 +356,7 @@ fn hand_back(state: &mut State, staff_id: Uuid) {
             Sender::System,
             "Your advocate was disconnected. You keep your place in line for the next advocate."
                 .into(),
+            Some(SystemNote::AdvocateDisconnected),
         );
         let handover = Handover {
             from: advocate.staff.display_name.clone(),

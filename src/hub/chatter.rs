@@ -200,7 +200,7 @@ impl Hub {
             Some(done) => done,
             None => {
                 let (seq, at) = state
-                    .post(handle.chat_id, Sender::Chatter, text.into_inner())
+                    .post(handle.chat_id, Sender::Chatter, text.into_inner(), None)
                     .expect("chat exists");
                 let chat = state.chats.get_mut(&handle.chat_id).expect("chat exists");
                 chat.transcript

@@ -18,7 +18,7 @@ use super::{
 };
 use crate::protocol::{
     encode, AdvocateEntry, OverviewChat, OverviewQueue, QueueEntry, ReleaseReason, Sender,
-    ToChatter, ToConsole,
+    SystemNote, ToChatter, ToConsole,
 };
 
 /// How many recent waits the queue estimate averages.
@@ -51,11 +51,17 @@ impl State {
     }
 
     /// Appends a line to a chat and shows it to both sides.
-    pub fn post(&mut self, chat_id: Uuid, from: Sender, text: String) -> Option<(u64, u64)> {
+    pub fn post(
+        &mut self,
+        chat_id: Uuid,
+        from: Sender,
+        text: String,
+        note: Option<SystemNote>,
+    ) -> Option<(u64, u64)> {
         let chat = self.chats.get_mut(&chat_id)?;
         let advocate = chat.advocate();
         let chatter = chat.chatter.clone();
-        let line = chat.transcript.push(from, text, now_ms());
+        let line = chat.transcript.push(from, text, now_ms(), note);
         let (seq, at) = (line.seq, line.at);
         let view = line.view();
         send(chatter.as_ref(), &ToChatter::Message(view.clone()));

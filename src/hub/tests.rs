@@ -242,3 +242,38 @@ fn a_chatter_far_back_in_the_queue_is_not_dropped_by_position_updates() {
         "only the newest position is pending"
     );
 }
+
+#[test]
+fn system_lines_carry_a_key_the_chatter_page_can_translate() {
+    let hub = hub_with(|_| {});
+    let (adv_out, _adv_in) = Outbox::new(256);
+    let advocate = hub.advocate_connect(staff("sam"), super::LoginId::default(), &adv_out);
+    hub.advocate_status(&advocate, true);
+    let (chat_out, mut chat_in) = Outbox::new(256);
+    let chat = hub.chatter_hello(&chat_out, hello()).unwrap().unwrap();
+    hub.claim(&advocate, chat.chat_id).unwrap();
+    hub.transfer(
+        &advocate,
+        chat.chat_id,
+        super::TransferTarget::Queue("referrals".into()),
+        None,
+    )
+    .unwrap();
+    let frames = drain(&mut chat_in);
+    let system: Vec<_> = of_type(&frames, "message")
+        .into_iter()
+        .filter(|m| m["from"] == "system")
+        .collect();
+    assert_eq!(system.len(), 1);
+    assert_eq!(system[0]["key"], "transfer_to_queue");
+    assert!(system[0]["text"]
+        .as_str()
+        .unwrap()
+        .contains("Member organization referrals"));
+    let chatter_line = |frames: &[Value]| {
+        of_type(frames, "message")
+            .iter()
+            .all(|m| m["from"] != "chatter" || m.get("key").is_none())
+    };
+    assert!(chatter_line(&frames), "people's lines have no key");
+}

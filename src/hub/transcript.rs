@@ -4,7 +4,7 @@ use std::collections::VecDeque;
 
 use zeroize::Zeroizing;
 
-use crate::protocol::{MessageView, Sender};
+use crate::protocol::{MessageView, Sender, SystemNote};
 
 /// Client message ids remembered per chat, so a message re-sent after a reconnect is
 /// acknowledged again instead of stored twice.
@@ -16,6 +16,7 @@ pub struct Line {
     /// Zeroized when the line is dropped (trimmed, purged or the chat is dropped).
     pub text: Zeroizing<String>,
     pub at: u64,
+    pub note: Option<SystemNote>,
 }
 
 impl Line {
@@ -25,6 +26,7 @@ impl Line {
             from: self.from,
             text: &self.text,
             at: self.at,
+            key: self.note,
         }
     }
 }
@@ -51,7 +53,7 @@ impl Transcript {
     }
 
     /// Appends a line and returns it; the oldest lines go when a bound is reached.
-    pub fn push(&mut self, from: Sender, text: String, at: u64) -> &Line {
+    pub fn push(&mut self, from: Sender, text: String, at: u64, note: Option<SystemNote>) -> &Line {
         self.last_seq += 1;
         self.bytes += text.len();
         self.lines.push_back(Line {
@@ -59,6 +61,7 @@ impl Transcript {
             from,
             text: Zeroizing::new(text),
             at,
+            note,
         });
         while self.lines.len() > self.max_lines
             || (self.bytes > self.max_bytes && self.lines.len() > 1)
@@ -115,14 +118,14 @@ mod tests {
     fn bounds_drop_the_oldest_lines() {
         let mut t = Transcript::new(3, 1_000);
         for i in 0..5 {
-            t.push(Sender::Chatter, format!("m{i}"), 0);
+            t.push(Sender::Chatter, format!("m{i}"), 0, None);
         }
         let seqs: Vec<u64> = t.all().map(|l| l.seq).collect();
         assert_eq!(seqs, vec![3, 4, 5]);
 
         let mut t = Transcript::new(100, 10);
-        t.push(Sender::Chatter, "123456".into(), 0);
-        t.push(Sender::Chatter, "abcdef".into(), 0);
+        t.push(Sender::Chatter, "123456".into(), 0, None);
+        t.push(Sender::Chatter, "abcdef".into(), 0, None);
         assert_eq!(t.len(), 1);
         assert_eq!(&*t.all().next().unwrap().text, "abcdef");
     }
@@ -131,7 +134,7 @@ mod tests {
     fn since_returns_only_later_lines_in_order() {
         let mut t = Transcript::new(10, 1_000);
         for i in 0..4 {
-            t.push(Sender::Advocate, format!("m{i}"), 0);
+            t.push(Sender::Advocate, format!("m{i}"), 0, None);
         }
         let seqs: Vec<u64> = t.since(2).map(|l| l.seq).collect();
         assert_eq!(seqs, vec![3, 4]);

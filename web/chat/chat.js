@@ -458,7 +458,11 @@ function onMessage(f) {
     return;
   }
   if (f.from === 'advocate') hideTheirTyping();
-  addLine(f.from === 'advocate' ? 'advocate' : 'system', f.text, f.at, f.seq);
+  const li = addLine(f.from === 'advocate' ? 'advocate' : 'system', f.text, f.at, f.seq);
+  // Haven's own notes carry a key: show them in the reader's language when we have it.
+  if (f.from === 'system' && f.key && typeof S.strings['sys_' + f.key] === 'string') {
+    setT(li.querySelector('.text'), 'sys_' + f.key);
+  }
 }
 
 function onAck(f) {
