@@ -1,7 +1,7 @@
 //! Staff login, sessions and logout over HTTP.
 
 use haven::Role;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::common::{spawn_app, spawn_app_with};
 use crate::support::*;
@@ -10,12 +10,7 @@ use crate::support::*;
 async fn login_sets_a_strict_http_only_session_cookie_and_me_answers() {
     let app = spawn_app().await;
     app.add_staff("login-avocet-70", "Advocate Sam", Role::Advocate, PASSWORD);
-    let response = http()
-        .post(app.url("/api/staff/login"))
-        .json(&json!({"username": "login-avocet-70", "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap();
+    let response = post_login(&app.url("/api/staff/login"), "login-avocet-70", PASSWORD).await;
     assert_eq!(response.status(), 200);
     let cookie_header = response
         .headers()
@@ -64,15 +59,7 @@ async fn login_sets_a_strict_http_only_session_cookie_and_me_answers() {
     );
 
     let cookie = cookie_header.split(';').next().unwrap().to_string();
-    let me: Value = http()
-        .get(app.url("/api/staff/me"))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let me: Value = me(&app, &cookie).await.json().await.unwrap();
     assert_eq!(me, body, "/api/staff/me answers what login answered");
 
     // Without a cookie: 401 not_logged_in.
@@ -87,12 +74,7 @@ async fn login_sets_a_strict_http_only_session_cookie_and_me_answers() {
 async fn secure_cookies_add_the_secure_attribute() {
     let app = spawn_app_with(|c| c.auth.secure_cookies = true).await;
     app.add_staff("login-stilt-71", "Advocate Sam", Role::Advocate, PASSWORD);
-    let response = http()
-        .post(app.url("/api/staff/login"))
-        .json(&json!({"username": "login-stilt-71", "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap();
+    let response = post_login(&app.url("/api/staff/login"), "login-stilt-71", PASSWORD).await;
     assert_eq!(response.status(), 200);
     let cookie = response.headers()["set-cookie"]
         .to_str()
@@ -187,12 +169,7 @@ async fn logout_ends_the_session_and_clears_the_cookie() {
     let mut sam = staff(&app, "login-rail-77", "Advocate Sam", Role::Advocate).await;
     // A second session of the same person is a separate session.
     let other = app.login("login-rail-77", PASSWORD).await;
-    let response = http()
-        .post(app.url("/api/staff/logout"))
-        .header("cookie", &sam.cookie)
-        .send()
-        .await
-        .unwrap();
+    let response = logout(&app, &sam.cookie).await;
     assert_eq!(response.status(), 204);
     let cleared = response
         .headers()
@@ -219,12 +196,7 @@ async fn logout_ends_the_session_and_clears_the_cookie() {
     assert_eq!(status, 401);
     assert_eq!(body["code"], "not_logged_in");
     // The other session still works.
-    let response = http()
-        .get(app.url("/api/staff/me"))
-        .header("cookie", &other)
-        .send()
-        .await
-        .unwrap();
+    let response = me(&app, &other).await;
     assert_eq!(response.status(), 200);
 }
 
@@ -239,28 +211,13 @@ async fn logging_out_one_session_leaves_a_console_on_another_session_open() {
     sam.set_available(true).await;
     let (mut chatter, chat_id) = claimed_chat(&app, &mut sam, "chatter").await;
 
-    let response = http()
-        .post(app.url("/api/staff/logout"))
-        .header("cookie", &phone)
-        .send()
-        .await
-        .unwrap();
+    let response = logout(&app, &phone).await;
     assert_eq!(response.status(), 204);
     // Logout "ends the session and closes its console sockets": the phone's, not the desktop's.
     sam.client.still_works().await;
     exchange(&mut chatter, &mut sam, &chat_id, "after-other-logout").await;
-    let response = http()
-        .get(app.url("/api/staff/me"))
-        .header("cookie", &desktop)
-        .send()
-        .await
-        .unwrap();
+    let response = me(&app, &desktop).await;
     assert_eq!(response.status(), 200);
-    let response = http()
-        .get(app.url("/api/staff/me"))
-        .header("cookie", &phone)
-        .send()
-        .await
-        .unwrap();
+    let response = me(&app, &phone).await;
     assert_eq!(response.status(), 401);
 }

@@ -47,6 +47,27 @@ async fn tiny_socket(app: &TestApp, path: &str, cookie: Option<&str>) -> Ws {
     ws
 }
 
+/// Every 50th round of a flood: proof that the healthy chat still flows meanwhile.
+async fn flows_now_and_then(
+    round: usize,
+    chatter: &mut Chatter,
+    advocate: &mut Staff,
+    chat_id: &str,
+) {
+    if round % 50 == 0 {
+        exchange(chatter, advocate, chat_id, &format!("during-{round}")).await;
+    }
+}
+
+/// The socket of a client that stopped reading ends (after whatever was already in flight);
+/// if its close frame gets through, it is 1013 `slow_consumer`.
+async fn ends_as_slow_consumer(client: &mut Client) {
+    let ending = client.ended(Duration::from_secs(60)).await;
+    if let Some(code) = ending.code() {
+        assert_eq!(code, 1013, "slow_consumer closes with 1013: {ending:?}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_chatter_who_stops_reading_is_dropped_and_other_chats_keep_flowing() {
     let app = spawn_app_with(flood_config).await;
@@ -79,15 +100,7 @@ async fn a_chatter_who_stops_reading_is_dropped_and_other_chats_keep_flowing() {
             dropped = true;
             break;
         }
-        if i % 50 == 0 {
-            exchange(
-                &mut healthy,
-                &mut alex,
-                &healthy_chat,
-                &format!("during-{i}"),
-            )
-            .await;
-        }
+        flows_now_and_then(i, &mut healthy, &mut alex, &healthy_chat).await;
     }
     if !dropped {
         // The server may take a while to notice (a blocked write times out); it must notice.
@@ -102,10 +115,7 @@ async fn a_chatter_who_stops_reading_is_dropped_and_other_chats_keep_flowing() {
     exchange(&mut healthy, &mut alex, &healthy_chat, "after-flood").await;
 
     // The slow chatter's socket ends (after whatever was already in flight).
-    let ending = slow.ended(Duration::from_secs(60)).await;
-    if let Some(code) = ending.code() {
-        assert_eq!(code, 1013, "slow_consumer closes with 1013: {ending:?}");
-    }
+    ends_as_slow_consumer(&mut slow).await;
 
     // And they may resume.
     let mut back = chatter_socket(&app, "resumed slow chatter").await;
@@ -147,20 +157,7 @@ async fn a_console_that_stops_reading_is_dropped_and_other_chats_keep_flowing() 
     .await;
     let (mut flooder, tag) = tagged_hello(&app, "flooding chatter").await;
     flooder.client.expect("queued").await;
-    let entry = slow
-        .until("the flooder in the queue", |f| {
-            f["type"] == "queue"
-                && f["entries"]
-                    .as_array()
-                    .is_some_and(|e| e.iter().any(|e| e["intake"]["tag"] == tag.as_str()))
-        })
-        .await;
-    let chat_id = entry["entries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["intake"]["tag"] == tag.as_str())
-        .unwrap()["chat_id"]
+    let chat_id = slow.queue_entry_tagged(&tag).await["chat_id"]
         .as_str()
         .unwrap()
         .to_string();
@@ -176,23 +173,12 @@ async fn a_console_that_stops_reading_is_dropped_and_other_chats_keep_flowing() 
     let text = "y".repeat(BIG);
     for i in 0..1000 {
         flooder.say(&format!("flood-{i}"), &text).await;
-        if i % 50 == 0 {
-            exchange(
-                &mut healthy,
-                &mut alex,
-                &healthy_chat,
-                &format!("during-{i}"),
-            )
-            .await;
-        }
+        flows_now_and_then(i, &mut healthy, &mut alex, &healthy_chat).await;
     }
     exchange(&mut healthy, &mut alex, &healthy_chat, "after-flood").await;
 
     // ~32 MiB later the console has been dropped: reading drains what was in flight, then ends.
-    let ending = slow.ended(Duration::from_secs(60)).await;
-    if let Some(code) = ending.code() {
-        assert_eq!(code, 1013, "slow_consumer closes with 1013: {ending:?}");
-    }
+    ends_as_slow_consumer(&mut slow).await;
     // The advocate can come back and has the chat.
     let ws = app.console(&cookie).await;
     let mut again = Client::new("console again", ws);

@@ -52,13 +52,7 @@ async fn the_public_config_has_the_contacts_and_no_secrets() {
         defaults.program.quick_exit_url.as_str()
     );
     assert_eq!(body["languages"], serde_json::json!(["en", "es"]));
-    let queues: Vec<&str> = body["queues"]
-        .as_array()
-        .expect("queues")
-        .iter()
-        .map(|q| q["id"].as_str().unwrap())
-        .collect();
-    assert_eq!(queues, ["general", "referrals"]);
+    assert_eq!(queue_ids(&body), ["general", "referrals"]);
     assert_eq!(
         body["open_now"], true,
         "no service hours configured: always open"
@@ -188,20 +182,9 @@ async fn an_environment_variable_overrides_the_config_file() {
     staff_add(&path, "login-kite-80", "advocate", "Advocate Sam", PASSWORD);
     // Env vars are process-global: the override is given to a child process only.
     let server = Binary::serve(dir, path, &[("HAVEN_CHAT__MAX_CHATS_PER_ADVOCATE", "1")]);
-    let response = http()
-        .post(server.url("/api/staff/login"))
-        .json(&serde_json::json!({"username": "login-kite-80", "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap();
+    let response = post_login(&server.url("/api/staff/login"), "login-kite-80", PASSWORD).await;
     assert_eq!(response.status(), 200);
-    let cookie = response.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
+    let cookie = session_cookie(&response);
     let ws = upgrade(&server.ws_url("/ws/console"), &[("cookie", &cookie)]).await;
     let mut console = Client::new("console", ws);
     let welcome = console.expect("welcome").await;

@@ -280,19 +280,9 @@ async fn a_chatter_is_helped_from_hello_to_goodbye_and_the_advocate_logs_out() {
     assert_eq!(left["reason"], "left");
 
     // Logout: 204, the session is gone, and the console socket is closed.
-    let response = http()
-        .post(app.url("/api/staff/logout"))
-        .header("cookie", &sam.cookie)
-        .send()
-        .await
-        .unwrap();
+    let response = logout(&app, &sam.cookie).await;
     assert_eq!(response.status(), 204);
-    let response = http()
-        .get(app.url("/api/staff/me"))
-        .header("cookie", &sam.cookie)
-        .send()
-        .await
-        .unwrap();
+    let response = me(&app, &sam.cookie).await;
     assert_eq!(response.status(), 401);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["code"], "not_logged_in");
@@ -319,13 +309,7 @@ async fn the_console_welcome_describes_the_advocate_and_the_program() {
         "nobody is available before saying so"
     );
     assert_eq!(welcome["capacity"], 3);
-    let queues: Vec<&str> = welcome["queues"]
-        .as_array()
-        .expect("queues")
-        .iter()
-        .map(|q| q["id"].as_str().unwrap())
-        .collect();
-    assert_eq!(queues, ["general", "referrals"]);
+    assert_eq!(queue_ids(&welcome), ["general", "referrals"]);
     assert_eq!(welcome["queues"][0]["name"], "General support");
     assert_eq!(welcome["queues"][0]["languages"], json!(["en", "es"]));
     let canned = welcome["canned"].as_array().expect("canned");

@@ -87,6 +87,15 @@ async fn no_text_name_agent_or_address_reaches_the_logs_or_the_disk() {
     let agent_canary = canary("AGENT");
     let password = canary("PASSWORD");
     let user_canary = canary("USER");
+    // What the data directory must never hold, while running and after shutdown.
+    let disk_canaries: [&str; 6] = [
+        &text_canary,
+        &reply_canary,
+        &name_canary,
+        &note_canary,
+        &agent_canary,
+        &password,
+    ];
     let token_holder;
 
     // Haven's own code at its most verbose.
@@ -126,13 +135,7 @@ async fn no_text_name_agent_or_address_reaches_the_logs_or_the_disk() {
                 .await
                 .unwrap();
             assert_eq!(response.status(), 200, "login of {username}");
-            let cookie = response.headers()["set-cookie"]
-                .to_str()
-                .unwrap()
-                .split(';')
-                .next()
-                .unwrap()
-                .to_string();
+            let cookie = session_cookie(&response);
             let ws = upgrade(
                 &server.ws_url("/ws/console"),
                 &[("cookie", &cookie), ("user-agent", &agent)],
@@ -207,24 +210,16 @@ async fn no_text_name_agent_or_address_reaches_the_logs_or_the_disk() {
             .await;
         chatter.expect_error("malformed_json").await;
         // A failed login with the canary as the password.
-        let (status, _) = {
-            let response = http()
-                .post(server.url("/api/staff/login"))
-                .json(&json!({"username": "login-sparrow-110", "password": text_canary}))
-                .send()
-                .await
-                .unwrap();
-            (response.status().as_u16(), ())
-        };
-        assert_eq!(status, 401);
+        let response = post_login(
+            &server.url("/api/staff/login"),
+            "login-sparrow-110",
+            &text_canary,
+        )
+        .await;
+        assert_eq!(response.status(), 401);
         // A failed login with a user name that does not exist (often a person's real name or
         // e-mail address, mistyped).
-        let response = http()
-            .post(server.url("/api/staff/login"))
-            .json(&json!({"username": user_canary, "password": "whatever"}))
-            .send()
-            .await
-            .unwrap();
+        let response = post_login(&server.url("/api/staff/login"), &user_canary, "whatever").await;
         assert_eq!(response.status(), 401);
         // The chatter drops and resumes (a reconnect is a natural place to log a peer).
         drop(chatter.into_inner());
@@ -239,18 +234,7 @@ async fn no_text_name_agent_or_address_reaches_the_logs_or_the_disk() {
         alex.until("left", |f| f["type"] == "chatter_left").await;
 
         // While running (the SQLite WAL holds recent writes): nothing on disk.
-        assert_clean_dir(
-            &data_dir,
-            &[
-                &text_canary,
-                &reply_canary,
-                &name_canary,
-                &note_canary,
-                &agent_canary,
-                &password,
-            ],
-            "while running",
-        );
+        assert_clean_dir(&data_dir, &disk_canaries, "while running");
     }
 
     let status = server.terminate();
@@ -296,16 +280,5 @@ async fn no_text_name_agent_or_address_reaches_the_logs_or_the_disk() {
         "no IPv6 peer address either:\n{output}"
     );
 
-    assert_clean_dir(
-        &data_dir,
-        &[
-            &text_canary,
-            &reply_canary,
-            &name_canary,
-            &note_canary,
-            &agent_canary,
-            &password,
-        ],
-        "after shutdown",
-    );
+    assert_clean_dir(&data_dir, &disk_canaries, "after shutdown");
 }

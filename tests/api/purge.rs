@@ -2,18 +2,50 @@
 
 use std::time::Duration;
 
-use serde_json::json;
+use serde_json::{json, Value};
 
-use crate::common::spawn_app_with;
+use crate::common::{spawn_app_with, TestApp};
 use crate::support::*;
+
+/// A purge round every second, and closed chats kept for one second.
+fn purge_every_second(c: &mut haven::Config) {
+    c.chat.purge_interval_secs = 1;
+    c.chat.retention_after_close_secs = 1;
+}
+
+/// Try to resume the chat of `token` on a fresh socket every 300 ms until the answer is
+/// `chat_purged`, which must come within [`WAIT`]. Every answer is an error (`what` never
+/// resumes); `check` also sees each probe and its answer. Returns the probe told `chat_purged`.
+async fn resume_until_purged(
+    app: &TestApp,
+    token: &str,
+    what: &str,
+    check: impl Fn(&Client, &Value),
+) -> Client {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let mut probe = chatter_socket(app, "probe").await;
+        probe
+            .send(json!({"type": "resume", "token": token, "last_seq": 0}))
+            .await;
+        let answer = probe.next().await;
+        assert_eq!(answer["type"], "error", "{what} never resumes: {answer}");
+        check(&probe, &answer);
+        if answer["code"] == "chat_purged" {
+            return probe;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the chat was not purged within {WAIT:?} with a 1 s interval and 1 s retention; \
+             last answer {answer}"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
 
 #[tokio::test]
 async fn an_ended_chat_is_purged_after_its_retention_and_its_token_resumes_nothing() {
-    let app = spawn_app_with(|c| {
-        c.chat.purge_interval_secs = 1;
-        c.chat.retention_after_close_secs = 1;
-    })
-    .await;
+    let app = spawn_app_with(purge_every_second).await;
     let mut sam = available_advocate(&app, "login-curlew-40", "Advocate Sam").await;
     let (mut chatter, chat_id) = claimed_chat(&app, &mut sam, "chatter").await;
     chatter.say("c-1", "something private").await;
@@ -25,32 +57,17 @@ async fn an_ended_chat_is_purged_after_its_retention_and_its_token_resumes_nothi
     let token = chatter.token.clone();
 
     // Within a few purge rounds the old token answers `chat_purged`, never the transcript.
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
-        let mut probe = chatter_socket(&app, "probe").await;
-        probe
-            .send(json!({"type": "resume", "token": token, "last_seq": 0}))
-            .await;
-        let answer = probe.next().await;
-        assert_eq!(
-            answer["type"], "error",
-            "an ended chat never resumes: {answer}"
-        );
+    let mut probe = resume_until_purged(&app, &token, "an ended chat", |probe, answer| {
         assert!(
             !probe.transcript().contains("something private"),
             "no transcript for a closed chat"
         );
-        if answer["code"] == "chat_purged" {
-            probe.still_works().await;
-            break;
+        if answer["code"] != "chat_purged" {
+            assert_eq!(answer["code"], "chat_closed", "{answer}");
         }
-        assert_eq!(answer["code"], "chat_closed", "{answer}");
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the chat was not purged within {WAIT:?} with a 1 s interval and 1 s retention"
-        );
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    }
+    })
+    .await;
+    probe.still_works().await;
 
     // The advocate cannot act on it any more either.
     sam.client
@@ -64,35 +81,12 @@ async fn an_ended_chat_is_purged_after_its_retention_and_its_token_resumes_nothi
 
 #[tokio::test]
 async fn a_chat_the_chatter_left_is_purged_too() {
-    let app = spawn_app_with(|c| {
-        c.chat.purge_interval_secs = 1;
-        c.chat.retention_after_close_secs = 1;
-    })
-    .await;
+    let app = spawn_app_with(purge_every_second).await;
     let mut sam = available_advocate(&app, "login-whimbrel-41", "Advocate Sam").await;
     let (mut chatter, _) = claimed_chat(&app, &mut sam, "chatter").await;
     chatter.say("c-1", "bye").await;
     chatter.client.send(json!({"type": "leave"})).await;
     sam.client.expect("chatter_left").await;
     let token = chatter.token.clone();
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
-        let mut probe = chatter_socket(&app, "probe").await;
-        probe
-            .send(json!({"type": "resume", "token": token, "last_seq": 0}))
-            .await;
-        let answer = probe.next().await;
-        assert_eq!(
-            answer["type"], "error",
-            "a left chat never resumes: {answer}"
-        );
-        if answer["code"] == "chat_purged" {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "not purged in time; last answer {answer}"
-        );
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    }
+    resume_until_purged(&app, &token, "a left chat", |_, _| {}).await;
 }

@@ -439,17 +439,9 @@ impl Staff {
         self.client
             .send(json!({"type": "message", "chat_id": chat_id, "id": id, "text": text}))
             .await;
-        let ack = self
-            .client
-            .until(&format!("`ack` of {id}"), |f| {
-                f["type"] == "ack" && f["id"] == id
-            })
-            .await;
+        let ack = self.client.ack(id).await;
         assert_eq!(ack["chat_id"], chat_id, "{ack}");
-        assert!(ack["at"].is_u64(), "ack carries a time: {ack}");
-        ack["seq"]
-            .as_u64()
-            .unwrap_or_else(|| panic!("ack has a seq: {ack}"))
+        seq_of(&ack)
     }
 
     /// Wait for a `message` in a chat with this text.
@@ -512,16 +504,7 @@ impl Chatter {
         self.client
             .send(json!({"type": "message", "id": id, "text": text}))
             .await;
-        let ack = self
-            .client
-            .until(&format!("`ack` of {id}"), |f| {
-                f["type"] == "ack" && f["id"] == id
-            })
-            .await;
-        assert!(ack["at"].is_u64(), "ack carries a time: {ack}");
-        ack["seq"]
-            .as_u64()
-            .unwrap_or_else(|| panic!("ack has a seq: {ack}"))
+        seq_of(&self.client.ack(id).await)
     }
 
     pub async fn hears(&mut self, text: &str) -> Value {
@@ -533,6 +516,13 @@ impl Chatter {
     }
 }
 
+/// The `seq` an `ack` assigns.
+fn seq_of(ack: &Value) -> u64 {
+    ack["seq"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("ack has a seq: {ack}"))
+}
+
 /// A chatter who said hello with a unique intake `tag`, so that an advocate can pick their entry
 /// out of the queue snapshot. Returns the chatter (welcome read, not `queued`) and the tag.
 pub async fn tagged_hello(app: &TestApp, name: &str) -> (Chatter, String) {
@@ -541,11 +531,22 @@ pub async fn tagged_hello(app: &TestApp, name: &str) -> (Chatter, String) {
     (chatter, tag)
 }
 
-impl Staff {
-    /// Wait for a queue snapshot holding the chatter whose intake carries `tag`; its entry.
-    pub async fn entry_tagged(&mut self, tag: &str) -> Value {
+impl Client {
+    /// Wait for the `ack` of the message `id`, which carries a time.
+    async fn ack(&mut self, id: &str) -> Value {
+        let ack = self
+            .until(&format!("`ack` of {id}"), |f| {
+                f["type"] == "ack" && f["id"] == id
+            })
+            .await;
+        assert!(ack["at"].is_u64(), "ack carries a time: {ack}");
+        ack
+    }
+
+    /// On a console socket: wait for a queue snapshot holding the chatter whose intake carries
+    /// `tag`; its entry.
+    pub async fn queue_entry_tagged(&mut self, tag: &str) -> Value {
         let frame = self
-            .client
             .until(&format!("a queue entry tagged {tag}"), |f| {
                 f["type"] == "queue"
                     && f["entries"]
@@ -560,6 +561,13 @@ impl Staff {
             .find(|e| e["intake"]["tag"] == tag)
             .unwrap()
             .clone()
+    }
+}
+
+impl Staff {
+    /// Wait for a queue snapshot holding the chatter whose intake carries `tag`; its entry.
+    pub async fn entry_tagged(&mut self, tag: &str) -> Value {
+        self.client.queue_entry_tagged(tag).await
     }
 
     /// The chat id of the waiting chatter tagged `tag`.
@@ -593,8 +601,11 @@ pub async fn exchange(chatter: &mut Chatter, advocate: &mut Staff, chat_id: &str
     chatter.hears(&to_chatter).await;
 }
 
-/// A WebSocket upgrade that is expected to be refused: returns (status, JSON body).
-pub async fn refused_upgrade(url: &str, headers: &[(&str, &str)]) -> (u16, Value) {
+/// The upgrade request for `url` with extra headers.
+fn upgrade_request(
+    url: &str,
+    headers: &[(&str, &str)],
+) -> tokio_tungstenite::tungstenite::handshake::client::Request {
     let mut request = url.into_client_request().unwrap();
     for (name, value) in headers {
         request.headers_mut().insert(
@@ -602,7 +613,12 @@ pub async fn refused_upgrade(url: &str, headers: &[(&str, &str)]) -> (u16, Value
             HeaderValue::from_str(value).unwrap(),
         );
     }
-    match tokio_tungstenite::connect_async(request).await {
+    request
+}
+
+/// A WebSocket upgrade that is expected to be refused: returns (status, JSON body).
+pub async fn refused_upgrade(url: &str, headers: &[(&str, &str)]) -> (u16, Value) {
+    match tokio_tungstenite::connect_async(upgrade_request(url, headers)).await {
         Ok(_) => panic!("the upgrade of {url} with {headers:?} should have been refused"),
         Err(WsError::Http(response)) => {
             let status = response.status().as_u16();
@@ -621,14 +637,7 @@ pub async fn refused_upgrade(url: &str, headers: &[(&str, &str)]) -> (u16, Value
 
 /// A WebSocket upgrade with extra headers that must succeed.
 pub async fn upgrade(url: &str, headers: &[(&str, &str)]) -> Ws {
-    let mut request = url.into_client_request().unwrap();
-    for (name, value) in headers {
-        request.headers_mut().insert(
-            tokio_tungstenite::tungstenite::http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
-            HeaderValue::from_str(value).unwrap(),
-        );
-    }
-    match tokio_tungstenite::connect_async(request).await {
+    match tokio_tungstenite::connect_async(upgrade_request(url, headers)).await {
         Ok((ws, _)) => ws,
         Err(WsError::Http(response)) => panic!(
             "the upgrade of {url} with {headers:?} was refused: {} {:?}",
@@ -649,14 +658,60 @@ pub fn http() -> reqwest::Client {
         .expect("http client")
 }
 
-/// `POST /api/staff/login`; returns (status, JSON body).
-pub async fn try_login(app: &TestApp, username: &str, password: &str) -> (u16, Value) {
-    let response = http()
-        .post(app.url("/api/staff/login"))
+/// `POST` a login to `url` (the app's or a child server's `/api/staff/login`); the response.
+pub async fn post_login(url: &str, username: &str, password: &str) -> reqwest::Response {
+    http()
+        .post(url)
         .json(&json!({"username": username, "password": password}))
         .send()
         .await
-        .expect("login request");
+        .expect("login request")
+}
+
+/// The `name=value` part of a login response's `set-cookie`, ready for a `cookie` header.
+pub fn session_cookie(response: &reqwest::Response) -> String {
+    response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+/// `POST /api/staff/logout` with this session cookie; the response.
+pub async fn logout(app: &TestApp, cookie: &str) -> reqwest::Response {
+    http()
+        .post(app.url("/api/staff/logout"))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// `GET /api/staff/me` with this session cookie; the response.
+pub async fn me(app: &TestApp, cookie: &str) -> reqwest::Response {
+    http()
+        .get(app.url("/api/staff/me"))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The ids of the queues a `welcome` or the public config lists, in order.
+pub fn queue_ids(frame: &Value) -> Vec<&str> {
+    frame["queues"]
+        .as_array()
+        .expect("queues")
+        .iter()
+        .map(|q| q["id"].as_str().unwrap())
+        .collect()
+}
+
+/// `POST /api/staff/login`; returns (status, JSON body).
+pub async fn try_login(app: &TestApp, username: &str, password: &str) -> (u16, Value) {
+    let response = post_login(&app.url("/api/staff/login"), username, password).await;
     let status = response.status().as_u16();
     let body = response.json().await.unwrap_or(Value::Null);
     (status, body)
