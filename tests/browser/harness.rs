@@ -23,7 +23,7 @@ use chromiumoxide::{
             },
             target::{CreateBrowserContextParams, CreateTargetParams},
         },
-        js_protocol::runtime::EvaluateParams,
+        js_protocol::runtime::{EvaluateParams, ExecutionContextId},
     },
     Browser, BrowserConfig, Page,
 };
@@ -40,6 +40,11 @@ pub const CHROMIUM: &str = "/usr/bin/chromium";
 
 /// How long a test waits for something it expects to see in the browser.
 pub const UI_WAIT: Duration = Duration::from_secs(10);
+
+/// A JS expression that is `true` when `condition` is truthy, and `false` when it throws.
+fn truthy(condition: &str) -> String {
+    format!("(() => {{ try {{ return !!({condition}); }} catch (e) {{ return false; }} }})()")
+}
 
 /// `true` when Chromium is installed. Without it: in CI (`CI=true`) the test fails; on a
 /// developer's machine it is skipped with a loud message.
@@ -165,12 +170,23 @@ impl Tab {
     }
 
     pub async fn try_eval<T: DeserializeOwned>(&self, js: &str) -> Result<T, String> {
-        let params = EvaluateParams::builder()
+        self.evaluate(js, None).await
+    }
+
+    /// Evaluate `js` in the main frame, or in the execution `context` of another frame.
+    async fn evaluate<T: DeserializeOwned>(
+        &self,
+        js: &str,
+        context: Option<ExecutionContextId>,
+    ) -> Result<T, String> {
+        let mut builder = EvaluateParams::builder()
             .expression(js)
             .await_promise(true)
-            .return_by_value(true)
-            .build()
-            .map_err(|e| e.to_string())?;
+            .return_by_value(true);
+        if let Some(context) = context {
+            builder = builder.context_id(context);
+        }
+        let params = builder.build().map_err(|e| e.to_string())?;
         let result = self
             .page
             .evaluate_expression(params)
@@ -185,9 +201,7 @@ impl Tab {
     }
 
     pub async fn wait_for(&self, condition: &str, what: &str, limit: Duration) {
-        let js = format!(
-            "(() => {{ try {{ return !!({condition}); }} catch (e) {{ return false; }} }})()"
-        );
+        let js = truthy(condition);
         let start = Instant::now();
         loop {
             if let Ok(true) = self.try_eval::<bool>(&js).await {
@@ -448,28 +462,14 @@ impl Tab {
             else {
                 return Err("frame has no execution context yet".into());
             };
-            let params = EvaluateParams::builder()
-                .expression(js)
-                .context_id(context)
-                .await_promise(true)
-                .return_by_value(true)
-                .build()
-                .map_err(|e| e.to_string())?;
-            let result = self
-                .page
-                .evaluate_expression(params)
-                .await
-                .map_err(|e| e.to_string())?;
-            return result.into_value::<Value>().map_err(|e| e.to_string());
+            return self.evaluate(js, Some(context)).await;
         }
         Err(format!("no frame at {prefix}"))
     }
 
     /// Poll a condition inside the frame at `prefix`.
     pub async fn wait_in_frame(&self, prefix: &str, condition: &str, what: &str) {
-        let js = format!(
-            "(() => {{ try {{ return !!({condition}); }} catch (e) {{ return false; }} }})()"
-        );
+        let js = truthy(condition);
         let start = Instant::now();
         loop {
             if let Ok(Value::Bool(true)) = self.eval_in_frame(prefix, &js).await {

@@ -6,13 +6,38 @@ use chromiumoxide::cdp::browser_protocol::network::GetCookiesParams;
 
 use crate::{
     common,
-    harness::{chromium_available, exit_site, Chrome, Key, Tab},
+    harness::{chromium_available, exit_site, Chrome, Key, SidePages, Tab},
 };
 
 enum Trigger {
     Button,
     Escape,
     ShiftThreeTimes,
+}
+
+/// A neutral site, Haven configured to quick-exit to its `/weather` page, and a fresh tab.
+struct Exit {
+    exit: SidePages,
+    exit_url: String,
+    app: common::TestApp,
+    chrome: Chrome,
+    tab: Tab,
+}
+
+async fn exit_setup() -> Exit {
+    let exit = exit_site().await;
+    let exit_url = exit.url("/weather");
+    let configured = exit_url.clone();
+    let app = common::spawn_app_with(|c| c.program.quick_exit_url = configured).await;
+    let chrome = Chrome::launch().await;
+    let tab = chrome.new_context().await;
+    Exit {
+        exit,
+        exit_url,
+        app,
+        chrome,
+        tab,
+    }
 }
 
 async fn leave(tab: &Tab, trigger: Trigger) {
@@ -85,13 +110,14 @@ async fn assert_left_without_trace(tab: &Tab, app: &common::TestApp, exit_url: &
 }
 
 async fn quick_exit_by(trigger: Trigger, how: &str) {
-    let exit = exit_site().await;
-    let exit_url = exit.url("/weather");
-    let configured = exit_url.clone();
-    let app = common::spawn_app_with(|c| c.program.quick_exit_url = configured).await;
-    let chrome = Chrome::launch().await;
+    let Exit {
+        exit,
+        exit_url,
+        app,
+        chrome,
+        tab,
+    } = exit_setup().await;
     let _advocate = crate::available_advocate(&app, "sam").await;
-    let tab = chrome.new_context().await;
 
     tab.goto(&exit.url("/before")).await;
     tab.goto(&app.url("/chat")).await;
@@ -138,12 +164,13 @@ async fn shift_three_times_quick_exits_but_typing_capitals_does_not() {
     if !chromium_available() {
         return;
     }
-    let exit = exit_site().await;
-    let exit_url = exit.url("/weather");
-    let configured = exit_url.clone();
-    let app = common::spawn_app_with(|c| c.program.quick_exit_url = configured).await;
-    let chrome = Chrome::launch().await;
-    let tab = chrome.new_context().await;
+    let Exit {
+        exit,
+        exit_url,
+        app,
+        chrome,
+        tab,
+    } = exit_setup().await;
     tab.goto(&exit.url("/before")).await;
     tab.goto(&app.url("/chat")).await;
     tab.wait_visible("#start").await;
@@ -171,12 +198,14 @@ async fn page_restored_from_back_forward_cache_shows_nothing() {
     if !chromium_available() {
         return;
     }
-    let exit = exit_site().await;
-    let exit_url = exit.url("/weather");
-    let configured = exit_url.clone();
-    let app = common::spawn_app_with(|c| c.program.quick_exit_url = configured).await;
-    let chrome = Chrome::launch().await;
-    let tab = chrome.new_context().await;
+    // The neutral site (`_exit`) serves until the end of the test.
+    let Exit {
+        exit: _exit,
+        exit_url,
+        app,
+        chrome,
+        tab,
+    } = exit_setup().await;
     tab.goto(&app.url("/chat")).await;
     tab.wait_visible("#start").await;
     // What the browser fires when it shows the page again from its back/forward cache.

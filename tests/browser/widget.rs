@@ -10,6 +10,26 @@ use crate::{
     harness::{chromium_available, exit_site, js_str, Chrome, SidePages, Tab},
 };
 
+/// Wait until the widget's panel shows the chat page (its Start button rendered).
+async fn wait_for_chat_page_in_panel(tab: &Tab, chat_prefix: &str) {
+    tab.wait_in_frame(
+        chat_prefix,
+        "document.getElementById('start').getClientRects().length > 0",
+        "the chat page in the panel",
+    )
+    .await;
+}
+
+/// Skip the advocate's queue snapshots until one holds `n` entries.
+async fn wait_for_queue_of_len(advocate: &mut common::Ws, n: usize) {
+    loop {
+        let queue = next_of_type(advocate, "queue").await;
+        if queue["entries"].as_array().is_some_and(|e| e.len() == n) {
+            break;
+        }
+    }
+}
+
 /// Click the element matched by `selector` inside the widget's iframe with a real mouse click.
 async fn click_in_widget(host: &Tab, chat_prefix: &str, selector: &str) {
     let sel = crate::harness::js_str(selector);
@@ -109,12 +129,7 @@ async fn widget_opens_the_chat_in_a_panel_and_quick_exit_leaves_the_host_page() 
         "the panel shows Haven's chat page, with nothing from the host in the URL"
     );
     let chat_prefix = app.url("/chat");
-    tab.wait_in_frame(
-        &chat_prefix,
-        "document.getElementById('start').getClientRects().length > 0",
-        "the chat page in the panel",
-    )
-    .await;
+    wait_for_chat_page_in_panel(&tab, &chat_prefix).await;
     let referrer = tab
         .eval_in_frame(&chat_prefix, "document.referrer")
         .await
@@ -132,12 +147,7 @@ async fn widget_opens_the_chat_in_a_panel_and_quick_exit_leaves_the_host_page() 
         "the chatter queued in the panel",
     )
     .await;
-    loop {
-        let queue = next_of_type(&mut advocate, "queue").await;
-        if queue["entries"].as_array().is_some_and(|e| e.len() == 1) {
-            break;
-        }
-    }
+    wait_for_queue_of_len(&mut advocate, 1).await;
 
     // Quick exit inside the iframe leaves the host page, without a way back to it.
     click_in_widget(&tab, &chat_prefix, "#quick-exit").await;
@@ -148,12 +158,7 @@ async fn widget_opens_the_chat_in_a_panel_and_quick_exit_leaves_the_host_page() 
     tab.wait_url(&exit.url("/before")).await;
 
     // The chat's socket was closed: the chatter left the queue.
-    loop {
-        let queue = next_of_type(&mut advocate, "queue").await;
-        if queue["entries"].as_array().is_some_and(|e| e.is_empty()) {
-            break;
-        }
-    }
+    wait_for_queue_of_len(&mut advocate, 0).await;
 
     chrome.close().await;
     app.shutdown.trigger();
@@ -170,12 +175,7 @@ async fn host_page_leaves_on_the_chat_pages_message_and_ignores_anyone_elses() {
     tab.goto(&host.url("/")).await;
     tab.click("#haven-widget-button").await;
     let chat_prefix = app.url("/chat");
-    tab.wait_in_frame(
-        &chat_prefix,
-        "document.getElementById('start').getClientRects().length > 0",
-        "the chat page in the panel",
-    )
-    .await;
+    wait_for_chat_page_in_panel(&tab, &chat_prefix).await;
 
     // The host page itself (or any other origin) cannot trigger the exit.
     let _: bool = tab
