@@ -43,6 +43,17 @@ fn keys_used() -> BTreeSet<String> {
         used.insert(part.split('"').next().unwrap().to_string());
     }
     let js = std::fs::read_to_string(web("chat/chat.js")).unwrap();
+    // The server's system notes map to strings in one table.
+    let notes = js
+        .split("const SYSTEM_NOTES = {")
+        .nth(1)
+        .and_then(|rest| rest.split('}').next())
+        .expect("chat.js maps the server's system notes");
+    for (i, literal) in notes.split('\'').enumerate() {
+        if i % 2 == 1 {
+            used.insert(literal.to_string());
+        }
+    }
     for function in ["t", "setT", "setState", "endChat", "addSystem"] {
         let call = format!("{function}(");
         for (at, _) in js.match_indices(&call) {

@@ -459,11 +459,17 @@ function onMessage(f) {
   }
   if (f.from === 'advocate') hideTheirTyping();
   const li = addLine(f.from === 'advocate' ? 'advocate' : 'system', f.text, f.at, f.seq);
-  // Haven's own notes carry a key: show them in the reader's language when we have it.
-  if (f.from === 'system' && f.key && typeof S.strings['sys_' + f.key] === 'string') {
-    setT(li.querySelector('.text'), 'sys_' + f.key);
-  }
+  // Haven's own notes carry a key: show them in the reader's language.
+  const note = f.from === 'system' && SYSTEM_NOTES[f.key];
+  if (note) setT(li.querySelector('.text'), note);
 }
+
+// The server's keys for its own system lines → this page's strings.
+const SYSTEM_NOTES = {
+  transfer_to_advocate: 'sys_transfer_to_advocate',
+  transfer_to_queue: 'sys_transfer_to_queue',
+  advocate_disconnected: 'sys_advocate_disconnected',
+};
 
 function onAck(f) {
   const p = S.pending.get(f.id);
