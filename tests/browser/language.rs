@@ -5,7 +5,7 @@
 use std::{collections::BTreeSet, path::PathBuf};
 
 use chromiumoxide::cdp::browser_protocol::network::SetUserAgentOverrideParams;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use crate::{
     common,
@@ -129,13 +129,8 @@ fn every_language_file_has_every_string_the_page_uses() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn page_follows_the_browser_language_and_the_switch_changes_it() {
-    if !chromium_available() {
-        return;
-    }
-    let app = common::spawn_app().await;
-    let chrome = Chrome::launch().await;
+/// A tab whose browser asks for Spanish.
+async fn spanish_tab(chrome: &Chrome) -> crate::harness::Tab {
     let tab = chrome.new_context().await;
     let agent: String = tab.eval("navigator.userAgent").await;
     tab.page
@@ -148,6 +143,17 @@ async fn page_follows_the_browser_language_and_the_switch_changes_it() {
         )
         .await
         .unwrap();
+    tab
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn page_follows_the_browser_language_and_the_switch_changes_it() {
+    if !chromium_available() {
+        return;
+    }
+    let app = common::spawn_app().await;
+    let chrome = Chrome::launch().await;
+    let tab = spanish_tab(&chrome).await;
     tab.goto(&app.url("/chat")).await;
     tab.wait_text("#start", "Iniciar el chat").await;
     assert_eq!(
@@ -180,6 +186,45 @@ async fn page_follows_the_browser_language_and_the_switch_changes_it() {
         "en"
     );
     assert_eq!(tab.text("#quick-exit").await, "Quick exit");
+    chrome.close().await;
+    app.shutdown.trigger();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spanish_chatter_reads_havens_own_notes_in_spanish() {
+    if !chromium_available() {
+        return;
+    }
+    let app = common::spawn_app().await;
+    let mut advocate = app.advocate("sam").await;
+    common::send(&mut advocate, json!({"type": "status", "available": true})).await;
+    let chrome = Chrome::launch().await;
+    let tab = spanish_tab(&chrome).await;
+    tab.goto(&app.url("/chat")).await;
+    tab.wait_text("#start", "Iniciar el chat").await;
+    tab.click("#start").await;
+    let chat_id = loop {
+        let queue = common::next_of_type(&mut advocate, "queue").await;
+        if let Some(entry) = queue["entries"].as_array().and_then(|e| e.first()) {
+            break entry["chat_id"].as_str().unwrap().to_owned();
+        }
+    };
+    common::send(&mut advocate, json!({"type": "claim", "chat_id": chat_id})).await;
+    common::next_of_type(&mut advocate, "assigned").await;
+    common::send(
+        &mut advocate,
+        json!({"type": "transfer", "chat_id": chat_id, "to_queue": "referrals"}),
+    )
+    .await;
+    tab.wait_text("#log", "Le estamos transfiriendo a otro equipo")
+        .await;
+    let lines = tab.texts("#log li").await;
+    assert!(
+        !lines
+            .iter()
+            .any(|l| l.contains("You are being transferred")),
+        "the English text is replaced, not shown beside: {lines:?}"
+    );
     chrome.close().await;
     app.shutdown.trigger();
 }
