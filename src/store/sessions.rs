@@ -6,7 +6,7 @@ use rusqlite::{params, OptionalExtension};
 use sha2::{Digest, Sha256};
 
 use super::{unix_secs, Store, StoreError};
-use crate::staff::{Role, Staff};
+use crate::staff::Staff;
 
 pub const SESSION_TOKEN_BYTES: usize = 32;
 
@@ -42,31 +42,17 @@ impl Store {
                  FROM sessions JOIN staff ON staff.id = sessions.staff_id
                  WHERE sessions.token_hash = ?1 AND sessions.expires_at > ?2",
                 params![hash, now],
-                |row| {
-                    Ok((
-                        row.get::<_, String>(0)?,
-                        row.get::<_, String>(1)?,
-                        row.get::<_, String>(2)?,
-                        row.get::<_, String>(3)?,
-                    ))
-                },
+                super::staff::staff_from_row,
             )
             .optional()?;
-        let Some((id, username, display_name, role)) = row else {
+        let Some(staff) = row else {
             return Ok(None);
         };
         conn.execute(
             "UPDATE sessions SET expires_at = ?1 WHERE token_hash = ?2",
             params![now + ttl_secs, hash],
         )?;
-        Ok((|| {
-            Some(Staff {
-                id: id.parse().ok()?,
-                username,
-                display_name,
-                role: Role::parse(&role)?,
-            })
-        })())
+        Ok(staff)
     }
 
     /// Ends a session; returns whether one existed.

@@ -66,28 +66,10 @@ impl Store {
             .query_row(
                 "SELECT id, username, display_name, role, password_hash FROM staff WHERE username = ?1",
                 params![username],
-                |row| {
-                    Ok((
-                        row.get::<_, String>(0)?,
-                        row.get::<_, String>(1)?,
-                        row.get::<_, String>(2)?,
-                        row.get::<_, String>(3)?,
-                        row.get::<_, String>(4)?,
-                    ))
-                },
+                |row| Ok((staff_from_row(row)?, row.get::<_, String>(4)?)),
             )
             .optional()?;
-        Ok(row.and_then(|(id, username, display_name, role, hash)| {
-            Some((
-                Staff {
-                    id: id.parse().ok()?,
-                    username,
-                    display_name,
-                    role: Role::parse(&role)?,
-                },
-                hash,
-            ))
-        }))
+        Ok(row.and_then(|(staff, hash)| Some((staff?, hash))))
     }
 
     pub fn count_admins(&self) -> Result<u64, StoreError> {
@@ -97,4 +79,21 @@ impl Store {
             |row| row.get(0),
         )?)
     }
+}
+
+/// A staff member from the first four columns `id, username, display_name, role`; `None` when
+/// the stored id or role no longer parses (the account is then treated as absent).
+pub(super) fn staff_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Option<Staff>> {
+    let (id, username, display_name, role): (String, String, String, String) =
+        (row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?);
+    Ok(id
+        .parse()
+        .ok()
+        .zip(Role::parse(&role))
+        .map(|(id, role)| Staff {
+            id,
+            username,
+            display_name,
+            role,
+        }))
 }
