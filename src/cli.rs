@@ -1,4 +1,5 @@
-//! The command line: `haven serve` (the default) and `haven staff add`.
+//! The command line: `haven serve` (the default) and `haven staff add|list|disable|enable|
+//! reset-password|set-role|revoke-sessions` (for the first admin, and when the web is down).
 
 use std::{io::BufRead, path::PathBuf};
 
@@ -44,6 +45,24 @@ pub enum StaffAction {
         #[arg(long, default_value = "Advocate")]
         display_name: String,
     },
+    /// List accounts: user name, role, display name, state.
+    List,
+    /// Disable an account: it cannot log in and its sessions end (an open console closes
+    /// within 30 seconds).
+    Disable { username: String },
+    /// Enable a disabled account again.
+    Enable { username: String },
+    /// Give an account a new temporary password (printed once; it must be changed at the next
+    /// login). Its sessions end.
+    ResetPassword { username: String },
+    /// Change an account's role. Its sessions end.
+    SetRole {
+        username: String,
+        #[arg(value_enum)]
+        role: Role,
+    },
+    /// End every session of an account.
+    RevokeSessions { username: String },
 }
 
 /// Reads a password from the terminal without echo, or one line from piped stdin.

@@ -1,4 +1,4 @@
-//! Security headers on every response.
+//! Security headers on every response Haven writes (refused upgrades, 404 and 405 included).
 
 use axum::{
     extract::{Request, State},
@@ -48,6 +48,27 @@ pub async fn security_headers(
         "permissions-policy",
         HeaderValue::from_static("camera=(), microphone=(), geolocation=(), interest-cohort=()"),
     );
+    // A page from another site cannot hold a handle to Haven's window (a chatter's quick exit
+    // or an advocate's console), nor embed Haven's responses.
+    headers.insert(
+        "cross-origin-opener-policy",
+        HeaderValue::from_static("same-origin"),
+    );
+    // The widget's script is the one thing other sites load (`<script src=…/embed.js>`).
+    headers.insert(
+        "cross-origin-resource-policy",
+        HeaderValue::from_static(if path == "/embed.js" {
+            "cross-origin"
+        } else {
+            "same-origin"
+        }),
+    );
+    if state.config.server.public_origin.starts_with("https://") {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
     if !headers.contains_key(header::CACHE_CONTROL) {
         // Nothing Haven serves should linger in a shared device's cache.
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -15,6 +15,56 @@ use argon2::{
 
 use super::StoreError;
 
+/// Shortest password accepted (ASVS v5 6.2.1).
+pub const MIN_CHARS: usize = 12;
+/// Longest password accepted, by `staff add`, the admin API and login alike (ASVS asks for
+/// at least 64).
+pub const MAX_CHARS: usize = 128;
+
+/// Django's list of 20,000 common passwords (BSD licence, `common_passwords/LICENSE-django.txt`),
+/// gzip-compressed: one lower-case password a line.
+const COMMON_GZ: &[u8] = include_bytes!("common_passwords/common-passwords.txt.gz");
+
+fn common_passwords() -> &'static std::collections::HashSet<String> {
+    static SET: OnceLock<std::collections::HashSet<String>> = OnceLock::new();
+    SET.get_or_init(|| {
+        use std::io::Read;
+        let mut text = String::new();
+        let read = flate2::read::GzDecoder::new(COMMON_GZ).read_to_string(&mut text);
+        if read.is_err() {
+            tracing::error!("the shipped list of common passwords could not be read");
+        }
+        text.lines().map(|l| l.trim().to_owned()).collect()
+    })
+}
+
+/// Whether a password is long enough, short enough and not a common one. The check on the
+/// list ignores case and spaces, so `Password 1234` counts as `password1234`.
+pub fn acceptable(password: &str) -> Result<(), StoreError> {
+    let chars = password.chars().count();
+    if chars < MIN_CHARS {
+        return Err(StoreError::Invalid("a password has at least 12 characters"));
+    }
+    if chars > MAX_CHARS {
+        return Err(StoreError::Invalid("a password has at most 128 characters"));
+    }
+    let folded: String = password
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .flat_map(char::to_lowercase)
+        .collect();
+    let first = folded.chars().next();
+    if folded.chars().all(|c| Some(c) == first)
+        || common_passwords().contains(&folded)
+        || common_passwords().contains(&password.to_lowercase())
+    {
+        return Err(StoreError::Invalid(
+            "that password is too common or too simple; choose another (a few unrelated words work well)",
+        ));
+    }
+    Ok(())
+}
+
 thread_local! {
     /// Argon2's working memory, kept for the next check on this thread.
     static BLOCKS: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
@@ -79,6 +129,21 @@ fn verify_in_reused_memory(password: &str, parsed: &PasswordHash<'_>) -> Option<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_policy_refuses_short_long_repeated_and_common_passwords() {
+        assert!(acceptable("short").is_err());
+        assert!(acceptable("1234567890").is_err());
+        assert!(acceptable("aaaaaaaaaaaaaaaa").is_err());
+        assert!(acceptable(&"x".repeat(2000)).is_err());
+        // In the shipped list (with case and spaces folded).
+        assert!(acceptable("1234567890123").is_err());
+        assert!(acceptable("qwertyuiop123").is_err());
+        assert!(acceptable("Password 1234").is_err());
+        assert!(acceptable("correct horse battery staple").is_ok());
+        assert!(acceptable(&"ab".repeat(64)).is_ok());
+        assert!(common_passwords().len() > 19_000);
+    }
 
     #[test]
     fn verify_accepts_only_the_right_password() {
