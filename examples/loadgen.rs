@@ -105,7 +105,26 @@ struct Args {
     /// Print one JSON object instead of the human report.
     #[arg(long)]
     json: bool,
+    /// An attack run from 127.0.0.2 (another client to Haven) during the measured load
+    /// (issue 8): `silent` TCP connections, WebSocket `pings` floods, `hellos` that drop at once,
+    /// `idle` chatter sockets that never say hello.
+    #[arg(long, value_enum)]
+    attack: Option<Attack>,
+    /// Attacking connections kept busy at once (each reconnects when Haven closes it).
+    #[arg(long, default_value_t = 200)]
+    attack_connections: usize,
 }
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum Attack {
+    Silent,
+    Pings,
+    Hellos,
+    Idle,
+}
+
+/// The attacker's source address: loopback, but not the pairs' 127.0.0.1.
+const ATTACKER: &str = "127.0.0.2";
 
 /// When the load phase happens, sent to every chatter once every pair is ready.
 #[derive(Clone, Copy, Debug)]
@@ -286,6 +305,22 @@ async fn run(args: &Args, base: &str) -> Result<Value> {
     sleep(Duration::from_millis(500)).await;
     let rss_connected = pid.and_then(read_rss_kib);
 
+    let attack_stop = Arc::new(AtomicBool::new(false));
+    let attack_made = Arc::new(AtomicU64::new(0));
+    let attackers: Vec<_> = match args.attack {
+        Some(kind) => (0..args.attack_connections)
+            .map(|_| {
+                tokio::spawn(attacker(
+                    kind,
+                    base.to_string(),
+                    attack_stop.clone(),
+                    attack_made.clone(),
+                ))
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+
     let start = Instant::now() + Duration::from_millis(100);
     let plan = Plan {
         start,
@@ -299,6 +334,11 @@ async fn run(args: &Args, base: &str) -> Result<Value> {
     sleep_until(plan.send_until).await;
     let cpu_to = pid.and_then(read_cpu_ticks);
     let cpu_window = cpu_window_start.elapsed();
+    let rss_under_attack = pid.and_then(read_rss_kib);
+    attack_stop.store(true, Ordering::Relaxed);
+    for handle in attackers {
+        handle.abort();
+    }
 
     let mut stats = Vec::with_capacity(args.pairs);
     for handle in chatters {
@@ -397,6 +437,12 @@ async fn run(args: &Args, base: &str) -> Result<Value> {
         "advocate_frames_in": advocate_frames,
         "advocate_bytes_in": advocate_bytes,
         "advocate_snapshot_frames_in": queue_frames,
+        "attack": args.attack.map(|kind| json!({
+            "kind": format!("{kind:?}").to_lowercase(),
+            "connections": args.attack_connections,
+            "connections_made": attack_made.load(Ordering::Relaxed),
+            "rss_at_end_of_load_kib": rss_under_attack,
+        })),
         "server": {
             "pid": pid,
             "rss_before_kib": rss_before,
@@ -409,6 +455,52 @@ async fn run(args: &Args, base: &str) -> Result<Value> {
             "cpu_pct_of_one_core": server_cpu_pct,
         },
     }))
+}
+
+/// One attacking connection, reopened whenever Haven closes it, until `stop`.
+async fn attacker(kind: Attack, base: String, stop: Arc<AtomicBool>, made: Arc<AtomicU64>) {
+    while !stop.load(Ordering::Relaxed) {
+        let Ok(tcp) = attacker_tcp(&base).await else {
+            sleep(Duration::from_millis(50)).await;
+            continue;
+        };
+        made.fetch_add(1, Ordering::Relaxed);
+        if kind == Attack::Silent {
+            // Says nothing; Haven's header-read timeout closes it.
+            let mut tcp = tcp;
+            let mut buf = [0u8; 64];
+            let _ = tokio::io::AsyncReadExt::read(&mut tcp, &mut buf).await;
+            continue;
+        }
+        let Ok((mut ws, _)) = tokio_tungstenite::client_async(
+            format!("ws://{base}/ws/chat"),
+            MaybeTlsStream::Plain(tcp),
+        )
+        .await
+        else {
+            sleep(Duration::from_millis(50)).await;
+            continue;
+        };
+        match kind {
+            Attack::Pings => while ws.send(Message::Ping(vec![0; 8].into())).await.is_ok() {},
+            Attack::Hellos => {
+                let _ = ws.send(Message::text(r#"{"type":"hello"}"#)).await;
+                let _ = timeout(Duration::from_secs(2), ws.next()).await;
+            }
+            Attack::Idle => while let Some(Ok(_)) = ws.next().await {},
+            Attack::Silent => {}
+        }
+    }
+}
+
+async fn attacker_tcp(base: &str) -> std::io::Result<TcpStream> {
+    let socket = tokio::net::TcpSocket::new_v4()?;
+    socket.bind(format!("{ATTACKER}:0").parse().expect("an address"))?;
+    let addr = tokio::net::lookup_host(base)
+        .await?
+        .find(|a| a.is_ipv4())
+        .ok_or_else(|| std::io::Error::other("no IPv4 address"))?;
+    socket.connect(addr).await
 }
 
 async fn wait_ready(

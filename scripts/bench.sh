@@ -9,7 +9,10 @@
 #   BENCH_SECONDS=5           measured seconds per run (plus BENCH_WARMUP, not counted)
 #   BENCH_WARMUP=1
 #   BENCH_SCENARIOS="10:2 100:2 50:0"   pairs:rate per pair (rate 0 = closed loop); the first
-#                                       is the baseline the others are compared with
+#                                       is the baseline the others are compared with. A third
+#                                       field runs an attack from 127.0.0.2 during the load
+#                                       (issue 8): pairs:rate:silent|pings|hellos|idle
+#   BENCH_ATTACK_CONNECTIONS=200        attacking connections kept busy at once
 #   BENCH_OUT=DIR             keep every run's JSON there (default: a temp dir, deleted)
 #   BENCH_NO_BUILD=1, HAVEN_BIN=…, LOADGEN_BIN=…   use already built binaries
 #   BENCH_SUMMARIZE=DIR       only print the summary of the JSON kept in DIR by BENCH_OUT
@@ -47,6 +50,8 @@ else
     fi
     HAVEN=${HAVEN_BIN:-target/release/haven}
     LOADGEN=${LOADGEN_BIN:-target/release/examples/loadgen}
+    # Haven reads every HAVEN_* variable as configuration: do not pass this one on.
+    unset HAVEN_BIN
 
     WORK=$(mktemp -d "${TMPDIR:-/tmp}/haven-bench.XXXXXX")
     OUT=${BENCH_OUT:-$WORK/results}
@@ -73,6 +78,8 @@ else
     #    the closed-loop scenario; it is raised so the benchmark measures the hub, not the limiter.
     #  - chat.max_chats_per_advocate = 1: each advocate holds exactly its own pair's chat.
     #  - chat.max_waiting / limits.max_chatter_connections: room for every pair to queue at once.
+    #  - protection.*_per_client: every pair connects from 127.0.0.1, one client to Haven; the
+    #    per-client allowances (issue 8) are raised so that the pairs are not refused.
     #  - log.level = "warn": no per-connection info lines on the hot path.
     cat >"$CONFIG" <<EOF
 [server]
@@ -90,6 +97,11 @@ rate_burst = 100000
 rate_per_sec = 100000
 rate_violations_before_close = 100000
 max_chatter_connections = $((max_pairs + 10))
+
+[protection]
+max_sockets_per_client = $((max_pairs + 10))
+max_connections_per_client = $((4 * max_pairs + 64))
+new_chats_per_client_per_minute = $((max_pairs * 100 + 100))
 
 [log]
 level = "warn"
@@ -137,10 +149,15 @@ EOF
     for ((round = 1; round <= ROUNDS; round++)); do
         for s in $SCENARIOS; do
             pairs=${s%%:*}
-            rate=${s#*:}
+            rest=${s#*:}
+            rate=${rest%%:*}
+            attack=""
+            [[ $rest == *:* ]] && attack=${rest#*:}
             start_server
             if ! LOADGEN_PASSWORD=$PASSWORD "$LOADGEN" --url "$URL" --pairs "$pairs" --rate "$rate" --seconds "$SECS" \
-                --warmup "$WARMUP" --server-pid "$SERVER_PID" --json >"$OUT/$s.round$round.json" \
+                --warmup "$WARMUP" --server-pid "$SERVER_PID" --json \
+                ${attack:+--attack "$attack" --attack-connections "${BENCH_ATTACK_CONNECTIONS:-200}"} \
+                >"$OUT/$s.round$round.json" \
                 2>"$WORK/loadgen.err"; then
                 echo "loadgen failed (round $round, $s):" >&2
                 cat "$WORK/loadgen.err" >&2
@@ -178,8 +195,11 @@ for s in $SCENARIOS; do
         MED[$s.$key]=$(median_of "$s" ".$key")
     done
     MED[$s.peak]=$(median_of "$s" '[.server.rss_peak_sampled_kib, .server.vm_hwm_kib] | max')
-    rate=${s#*:}
-    label="${s%%:*} × $([[ $rate == 0 ]] && echo "closed loop" || echo "$rate")"
+    rest=${s#*:}
+    rate=${rest%%:*}
+    attack=""
+    [[ $rest == *:* ]] && attack=" +${rest#*:}"
+    label="${s%%:*} × $([[ $rate == 0 ]] && echo "closed loop" || echo "$rate")$attack"
     printf '| %-18s | %9.1f | %9.1f | %8.2f | %8.2f | %8.2f | %8.2f | %6s | %6s KiB | %6s KiB | %6s KiB | %9.1f | %6s KiB | %7.1f |\n' \
         "$label" "${MED[$s.round_trips_per_sec]}" "${MED[$s.chat_messages_per_sec]}" \
         "${MED[$s.rtt_ms.p50]}" "${MED[$s.rtt_ms.p90]}" "${MED[$s.rtt_ms.p99]}" "${MED[$s.rtt_ms.max]}" \
@@ -192,9 +212,11 @@ echo
 # Ratios only between scenarios of the same kind: open loop vs the first open-loop scenario
 # (scaling at a fixed per-pair rate), closed loop vs the first closed-loop one; a closed-loop
 # scenario is also set against the busiest open-loop one (headroom).
+# The rate field of pairs:rate[:attack].
+rate_of() { local rest=${1#*:}; echo "${rest%%:*}"; }
 base_open="" base_closed="" busiest_open=""
 for s in $SCENARIOS; do
-    if [[ ${s#*:} == 0 ]]; then
+    if [[ $(rate_of "$s") == 0 ]]; then
         base_closed=${base_closed:-$s}
     else
         base_open=${base_open:-$s}
@@ -206,7 +228,7 @@ done
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print "n/a"; else printf "%.2f", a / b }'; }
 echo "Ratios (same session, medians):"
 for s in $SCENARIOS; do
-    if [[ ${s#*:} == 0 ]]; then base=$base_closed; else base=$base_open; fi
+    if [[ $(rate_of "$s") == 0 ]]; then base=$base_closed; else base=$base_open; fi
     if [[ $s != "$base" ]]; then
         echo "  $s vs $base: throughput ×$(ratio "${MED[$s.round_trips_per_sec]}" "${MED[$base.round_trips_per_sec]}")," \
             "p50 ×$(ratio "${MED[$s.rtt_ms.p50]}" "${MED[$base.rtt_ms.p50]}")," \
@@ -214,7 +236,7 @@ for s in $SCENARIOS; do
             "server CPU ×$(ratio "${MED[$s.server.cpu_pct_of_one_core]}" "${MED[$base.server.cpu_pct_of_one_core]}")," \
             "RSS per pair ×$(ratio "${MED[$s.server.rss_per_pair_kib]}" "${MED[$base.server.rss_per_pair_kib]}")"
     fi
-    if [[ ${s#*:} == 0 && -n $busiest_open ]]; then
+    if [[ $(rate_of "$s") == 0 && -n $busiest_open ]]; then
         echo "  $s (closed loop) vs $busiest_open (open loop): ceiling ×$(ratio "${MED[$s.round_trips_per_sec]}" "${MED[$busiest_open.round_trips_per_sec]}") the offered load"
     fi
 done

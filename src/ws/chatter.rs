@@ -1,14 +1,22 @@
 //! The chatter's socket: anonymous, one chat at a time.
 
+use std::time::Duration;
+
+use tokio::time::Instant;
+
 use super::conn::{send_error, Session};
 use crate::{
+    abuse::{ClientKey, Protection},
     error::{ErrorCode, HubError},
     hub::{
         outbox::Outbox,
         text::{parse_language, ClientId, Intake, MessageText},
         ChatterHandle, Hello, Hub,
     },
-    protocol::{decode, encode, ChatterFrame, ToChatter, PROTOCOL_VERSION},
+    metrics::{Metrics, Reason},
+    protocol::{
+        decode, encode, ChatterFrame, LeaveReason, OfflineReason, ToChatter, PROTOCOL_VERSION,
+    },
 };
 
 /// Why a frame was not carried out.
@@ -25,14 +33,64 @@ impl From<HubError> for Refusal {
     }
 }
 
+/// How long a socket may go without starting a chat, and a new chat without the page's own
+/// next frame (any frame: the page pings every 20 s).
+#[derive(Clone, Copy)]
+pub struct Deadlines {
+    pub hello: Duration,
+    pub followup: Duration,
+}
+
+/// Where the socket stands on its way to a real chat.
+enum Stage {
+    /// Connected; no `hello` or `resume` yet (by `at`).
+    Connected { until: Instant },
+    /// A new chat: the page must send something else by `until`.
+    Hello { until: Instant },
+    /// The page has spoken since, or this is a resumed chat.
+    Started,
+}
+
+/// Who the socket belongs to, for the per-client limits.
+pub struct Client {
+    pub key: ClientKey,
+    pub protection: Protection,
+    pub metrics: Metrics,
+}
+
 pub struct ChatterSession {
     hub: Hub,
     chat: Option<ChatterHandle>,
+    deadlines: Deadlines,
+    stage: Stage,
+    client: Option<Client>,
 }
 
 impl ChatterSession {
-    pub fn new(hub: Hub) -> ChatterSession {
-        ChatterSession { hub, chat: None }
+    pub fn new(hub: Hub, deadlines: Deadlines, client: Option<Client>) -> ChatterSession {
+        ChatterSession {
+            hub,
+            chat: None,
+            stage: Stage::Connected {
+                until: Instant::now() + deadlines.hello,
+            },
+            deadlines,
+            client,
+        }
+    }
+
+    /// The per-client allowance of new chats; refusal is `offline` with reason `busy`, so the
+    /// person still sees the hotline.
+    fn allow_new_chat(&self, outbox: &Outbox) -> bool {
+        let Some(client) = &self.client else {
+            return true;
+        };
+        if client.protection.allow_new_chat(client.key) {
+            return true;
+        }
+        client.metrics.rejected(Reason::new_chats_per_client);
+        self.hub.offer_offline(outbox, OfflineReason::Busy);
+        false
     }
 
     fn handle(&mut self, frame: ChatterFrame, outbox: &Outbox) -> Result<(), Refusal> {
@@ -51,12 +109,24 @@ impl ChatterSession {
                     language: parse_language(language),
                     intake,
                 };
+                if !self.allow_new_chat(outbox) {
+                    self.stage = Stage::Started;
+                    return Ok(());
+                }
                 self.chat = self.hub.chatter_hello(outbox, hello)?;
+                self.stage = match self.chat {
+                    Some(_) => Stage::Hello {
+                        until: Instant::now() + self.deadlines.followup,
+                    },
+                    // `offline`: no place is held, and the page may stay to read the contacts.
+                    None => Stage::Started,
+                };
             }
             ChatterFrame::Resume { v, token, last_seq } => {
                 self.check_version(v, outbox)?;
                 self.check_not_started()?;
                 self.chat = Some(self.hub.chatter_resume(outbox, &token, last_seq)?);
+                self.stage = Stage::Started;
             }
             ChatterFrame::Message { id, text } => {
                 let chat = self.chat.ok_or(HubError::NotStarted)?;
@@ -81,9 +151,10 @@ impl ChatterSession {
                 let chat = self.chat.ok_or(HubError::NotStarted)?;
                 self.hub.chatter_typing(&chat, on)?;
             }
-            ChatterFrame::Leave => {
+            ChatterFrame::Leave { reason } => {
                 let chat = self.chat.ok_or(HubError::NotStarted)?;
-                self.hub.chatter_leave(&chat)?;
+                self.hub
+                    .chatter_leave(&chat, reason == Some(LeaveReason::QuickExit))?;
             }
             ChatterFrame::Ping => {
                 outbox.send(encode(&ToChatter::Pong));
@@ -116,7 +187,33 @@ impl ChatterSession {
 }
 
 impl Session for ChatterSession {
+    fn deadline(&self) -> Option<Instant> {
+        match self.stage {
+            Stage::Connected { until } | Stage::Hello { until } => Some(until),
+            Stage::Started => None,
+        }
+    }
+
+    fn on_deadline(&mut self) -> Option<(u16, ErrorCode)> {
+        match self.stage {
+            Stage::Connected { until } if Instant::now() >= until => {
+                Some((1008, ErrorCode::HelloTimeout))
+            }
+            Stage::Hello { until } if Instant::now() >= until => {
+                if let Some(chat) = self.chat.take() {
+                    self.hub.chatter_abandoned(&chat);
+                }
+                Some((1008, ErrorCode::Abandoned))
+            }
+            _ => None,
+        }
+    }
+
     fn on_text(&mut self, text: &str, outbox: &Outbox) {
+        // Anything after `hello` shows a page behind it.
+        if matches!(self.stage, Stage::Hello { .. }) {
+            self.stage = Stage::Started;
+        }
         let frame = match decode::<ChatterFrame>(text, ChatterFrame::TYPES) {
             Ok(frame) => frame,
             Err((code, message)) => {

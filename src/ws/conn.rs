@@ -6,16 +6,23 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{
+    stream::{SplitSink, SplitStream},
+    SinkExt, StreamExt,
+};
 use serde::Serialize;
 use tokio_tungstenite::tungstenite;
 use tokio_util::sync::CancellationToken;
 
 use super::rate::RateLimiter;
 use crate::{
-    config::LimitsConfig,
+    config::{LimitsConfig, ProtectionConfig},
     error::ErrorCode,
-    hub::outbox::{Frame, Inbox, Outbox},
+    hub::{
+        outbox::{Frame, Inbox, Outbox},
+        text::ClientId,
+    },
+    metrics::{Metrics, Reason},
     protocol::{encode, ErrorBody},
 };
 
@@ -33,6 +40,14 @@ pub trait Session {
     fn on_text(&mut self, text: &str, outbox: &Outbox);
     /// The socket is gone (whatever the reason).
     fn on_closed(&mut self);
+    /// When the session wants a say although the client sent nothing (e.g. no `hello` yet).
+    fn deadline(&self) -> Option<Instant> {
+        None
+    }
+    /// The deadline passed: the close to send, or `None` to carry on.
+    fn on_deadline(&mut self) -> Option<(u16, ErrorCode)> {
+        None
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -41,6 +56,10 @@ pub struct Limits {
     pub rate_burst: u32,
     pub rate_per_sec: u32,
     pub violations_before_close: u32,
+    /// How long one frame may take to go out before the client counts as not reading.
+    pub write_timeout: Duration,
+    /// How long to wait for the client's close frame after sending ours.
+    pub close_timeout: Duration,
 }
 
 impl Limits {
@@ -52,12 +71,14 @@ impl Limits {
         }
     }
 
-    pub fn from_config(limits: &LimitsConfig) -> Limits {
+    pub fn from_config(limits: &LimitsConfig, protection: &ProtectionConfig) -> Limits {
         Limits {
             idle_timeout: Duration::from_secs(limits.idle_timeout_secs),
             rate_burst: limits.rate_burst,
             rate_per_sec: limits.rate_per_sec,
             violations_before_close: limits.rate_violations_before_close,
+            write_timeout: Duration::from_secs(protection.write_timeout_secs),
+            close_timeout: Duration::from_secs(protection.close_timeout_secs),
         }
     }
 }
@@ -84,131 +105,234 @@ pub fn send_error(
     })));
 }
 
-/// Runs the connection until either side ends it, then tells the session.
+/// How the reading side ended.
+enum Ending {
+    /// The client closed or the connection broke: nothing more to say.
+    Gone,
+    /// Haven ends it with this close code.
+    Close(u16, ErrorCode),
+    /// The writer stopped first (slow consumer, unwritable socket, a queued close).
+    Writer,
+}
+
+/// Runs the connection until either side ends it, then tells the session. `closing` fires on
+/// shutdown, after the hub has told the chats: every socket then gets a close frame.
 pub async fn run(
     socket: WebSocket,
     outbox: Outbox,
     inbox: Inbox,
     limits: Limits,
     session: &mut impl Session,
+    closing: CancellationToken,
+    metrics: &Metrics,
 ) {
-    let (sink, stream) = socket.split();
+    let (sink, mut stream) = socket.split();
     let stop_writer = CancellationToken::new();
+    let killed = inbox.kill.clone();
     let mut writer = tokio::spawn(write_loop(
         sink,
         inbox,
-        limits.idle_timeout / 3,
+        limits,
         stop_writer.clone(),
+        metrics.clone(),
     ));
-    let (close, writer_done) = tokio::select! {
-        close = read_loop(stream, &outbox, limits, session) => (close, false),
-        _ = &mut writer => (None, true),
+    let ending = tokio::select! {
+        ending = read_loop(&mut stream, &outbox, limits, session, metrics) => ending,
+        _ = &mut writer => Ending::Writer,
+        // The hub gave up on this connection: the other side of the chat hears it now, not
+        // when the writer has finished trying to say goodbye.
+        _ = killed.cancelled() => Ending::Writer,
+        _ = closing.cancelled() => Ending::Close(1001, ErrorCode::ServerClosing),
     };
     session.on_closed();
-    if !writer_done {
-        match close {
-            Some((code, reason)) => outbox.close(code, reason),
-            None => stop_writer.cancel(),
+    match ending {
+        Ending::Writer => finish(&mut writer, limits.write_timeout + limits.close_timeout).await,
+        Ending::Gone => {
+            stop_writer.cancel();
+            finish(&mut writer, limits.close_timeout).await;
         }
-        if tokio::time::timeout(Duration::from_secs(2), &mut writer)
-            .await
-            .is_err()
-        {
-            writer.abort();
+        Ending::Close(code, reason) => {
+            outbox.close(code, reason);
+            // Keep reading (and discarding) until the client's close or a timeout: closing a
+            // socket with unread input resets it, and the client would never see the code.
+            let deadline = Instant::now() + limits.close_timeout;
+            let _ = tokio::time::timeout_at(deadline, drain(&mut stream)).await;
+            finish(&mut writer, Duration::from_millis(100)).await;
         }
     }
 }
 
-/// Reads until the client goes away; returns a close code when Haven ends it.
+/// Waits briefly for the writer to flush and close, then stops it.
+async fn finish(writer: &mut tokio::task::JoinHandle<()>, wait: Duration) {
+    if tokio::time::timeout(wait, &mut *writer).await.is_err() {
+        writer.abort();
+    }
+}
+
+/// Reads until the client's close frame or the end of the stream. After a read error
+/// tungstenite may have nothing sensible left to parse: then just linger, so that the client
+/// reads our close frame before the connection goes.
+async fn drain(stream: &mut SplitStream<WebSocket>) {
+    loop {
+        match stream.next().await {
+            Some(Ok(Message::Close(_))) | None => return,
+            Some(Ok(_)) => {}
+            Some(Err(_)) => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum RateLimitedFrame<'a> {
+    Error {
+        code: ErrorCode,
+        message: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        id: Option<&'a str>,
+        retry_after_ms: u64,
+    },
+}
+
+/// The client's message `id` in a frame that was dropped, so the page knows what to re-send.
+fn message_id(text: &str) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct WithId {
+        id: Option<String>,
+    }
+    serde_json::from_str::<WithId>(text)
+        .ok()
+        .and_then(|f| f.id)
+        .filter(|id| id.chars().count() <= ClientId::MAX_LEN)
+}
+
+/// Reads until the client goes away or Haven ends the connection.
 async fn read_loop(
-    mut stream: futures_util::stream::SplitStream<WebSocket>,
+    stream: &mut SplitStream<WebSocket>,
     outbox: &Outbox,
     limits: Limits,
     session: &mut impl Session,
-) -> Option<(u16, ErrorCode)> {
+    metrics: &Metrics,
+) -> Ending {
     let mut rate = RateLimiter::new(limits.rate_burst, limits.rate_per_sec);
     let mut violations = 0u32;
     loop {
         outbox.wait_for_room(REPLY_HEADROOM).await;
-        let message = match tokio::time::timeout(limits.idle_timeout, stream.next()).await {
+        let idle = Instant::now() + limits.idle_timeout;
+        let wake = session.deadline().map_or(idle, |d| d.min(idle));
+        let message = match tokio::time::timeout_at(wake, stream.next()).await {
+            Err(_) if wake < idle => match session.on_deadline() {
+                Some((code, reason)) => {
+                    metrics.rejected(match reason {
+                        ErrorCode::HelloTimeout => Reason::hello_timeout,
+                        _ => Reason::abandoned,
+                    });
+                    return Ending::Close(code, reason);
+                }
+                None => continue,
+            },
             Err(_) => {
                 tracing::debug!(conn = outbox.id(), "idle socket closed");
-                return Some((1001, ErrorCode::ServerClosing));
+                return Ending::Close(1001, ErrorCode::ServerClosing);
             }
-            Ok(None) => return None,
-            Ok(Some(Err(error))) => return read_error(error),
+            Ok(None) => return Ending::Gone,
+            Ok(Some(Err(error))) => return read_error(error, metrics),
             Ok(Some(Ok(message))) => message,
         };
-        let text = match message {
-            Message::Text(text) => text,
-            Message::Binary(_) => {
-                send_error(
-                    outbox,
-                    ErrorCode::BinaryNotSupported,
-                    "Haven speaks JSON text frames only.",
-                    None,
-                    None,
-                );
-                continue;
-            }
-            Message::Close(_) => return None,
-            Message::Ping(_) | Message::Pong(_) => continue,
+        // Every frame costs a token, control frames too: a ping flood is answered by
+        // tungstenite with pongs and would otherwise cost a core for free.
+        let (text, binary) = match message {
+            Message::Close(_) => return Ending::Gone,
+            Message::Text(text) => (Some(text), false),
+            Message::Binary(_) => (None, true),
+            Message::Ping(_) | Message::Pong(_) => (None, false),
         };
         if !rate.try_take() {
             violations += 1;
+            metrics.rejected(Reason::rate_limited);
             if violations >= limits.violations_before_close {
                 tracing::warn!(conn = outbox.id(), "flooding socket closed");
-                return Some((1008, ErrorCode::RateLimited));
+                return Ending::Close(1008, ErrorCode::RateLimited);
             }
-            send_error(
-                outbox,
-                ErrorCode::RateLimited,
-                "Too many frames; this one was dropped. Send it again in a moment.",
-                None,
-                None,
-            );
+            if let Some(text) = &text {
+                let id = message_id(text);
+                outbox.send(encode(&RateLimitedFrame::Error {
+                    code: ErrorCode::RateLimited,
+                    message: "Too many frames; this one was dropped. Send it again after `retry_after_ms`.",
+                    id: id.as_deref(),
+                    retry_after_ms: rate.retry_after().as_millis() as u64,
+                }));
+            }
             continue;
         }
         violations = 0;
-        session.on_text(&text, outbox);
+        match text {
+            Some(text) => session.on_text(&text, outbox),
+            None if binary => send_error(
+                outbox,
+                ErrorCode::BinaryNotSupported,
+                "Haven speaks JSON text frames only.",
+                None,
+                None,
+            ),
+            None => {}
+        }
+    }
+}
+/// The close a read error deserves: 1009 for a frame over the limit, 1007 for a text frame
+/// that is not UTF-8 (RFC 6455 §8.1); a broken connection needs none.
+fn read_error(error: axum::Error, metrics: &Metrics) -> Ending {
+    let Ok(error) = error.into_inner().downcast::<tungstenite::Error>() else {
+        return Ending::Gone;
+    };
+    match *error {
+        tungstenite::Error::Capacity(_) => {
+            metrics.rejected(Reason::frame_too_large);
+            Ending::Close(1009, ErrorCode::FrameTooLarge)
+        }
+        tungstenite::Error::Utf8(_) => {
+            metrics.rejected(Reason::invalid_utf8);
+            Ending::Close(1007, ErrorCode::InvalidFrame)
+        }
+        _ => Ending::Gone,
     }
 }
 
-fn read_error(error: axum::Error) -> Option<(u16, ErrorCode)> {
-    let too_large = error
-        .into_inner()
-        .downcast::<tungstenite::Error>()
-        .is_ok_and(|e| matches!(*e, tungstenite::Error::Capacity(_)));
-    too_large.then_some((1009, ErrorCode::FrameTooLarge))
-}
-
 async fn write_loop(
-    mut sink: futures_util::stream::SplitSink<WebSocket, Message>,
+    mut sink: SplitSink<WebSocket, Message>,
     mut inbox: Inbox,
-    ping_every: Duration,
+    limits: Limits,
     stop: CancellationToken,
+    metrics: Metrics,
 ) {
-    let mut ping = tokio::time::interval(ping_every.max(Duration::from_millis(100)));
+    let mut ping = tokio::time::interval((limits.idle_timeout / 3).max(Duration::from_millis(100)));
     ping.tick().await;
+    let kill = inbox.kill.clone();
+    let mut out = Writer {
+        sink: &mut sink,
+        timeout: limits.write_timeout,
+        kill: &kill,
+    };
     // When the newest snapshots go out; changes in between replace them.
     let mut flush_at: Option<Instant> = None;
-    loop {
+    // What to say last: a close frame, or nothing (stopped, or the client cannot take it).
+    let last = 'frames: loop {
         let message = tokio::select! {
             biased;
-            _ = stop.cancelled() => return,
-            _ = inbox.kill.cancelled() => close_message(1013, ErrorCode::SlowConsumer),
+            _ = stop.cancelled() => break None,
+            _ = kill.cancelled() => break Some(close_message(1013, ErrorCode::SlowConsumer)),
             frame = inbox.rx.recv() => match frame {
                 Some(Frame::Text(text)) => Message::Text(text.as_ref().into()),
                 Some(Frame::Batch(texts)) => {
                     for text in texts {
-                        if !send_within(&mut sink, Message::Text(text.as_ref().into())).await {
-                            return;
+                        if let Err(last) = out.send(Message::Text(text.as_ref().into())).await {
+                            break 'frames last;
                         }
                     }
                     continue;
                 }
-                Some(Frame::Close(code, reason)) => close_message(code, reason),
-                None => return,
+                Some(Frame::Close(code, reason)) => break Some(close_message(code, reason)),
+                None => break None,
             },
             _ = inbox.latest.changed.notified() => {
                 flush_at.get_or_insert_with(|| Instant::now() + SNAPSHOT_DEBOUNCE);
@@ -217,18 +341,47 @@ async fn write_loop(
             _ = sleep_until_some(flush_at) => {
                 flush_at = None;
                 for text in inbox.latest.take() {
-                    if !send_within(&mut sink, Message::Text(text.as_ref().into())).await {
-                        return;
+                    if let Err(last) = out.send(Message::Text(text.as_ref().into())).await {
+                        break 'frames last;
                     }
                 }
                 continue;
             }
             _ = ping.tick() => Message::Ping(Default::default()),
         };
-        let closing = matches!(message, Message::Close(_));
-        if !send_within(&mut sink, message).await || closing {
-            let _ = tokio::time::timeout(Duration::from_secs(1), sink.close()).await;
-            return;
+        if let Err(last) = out.send(message).await {
+            if last.is_none() {
+                metrics.rejected(Reason::write_timeout);
+            }
+            break last;
+        }
+    };
+    if let Some(close) = last {
+        let _ = tokio::time::timeout(limits.write_timeout, sink.send(close)).await;
+    }
+    // Flushes what tungstenite still owes (e.g. the reply to the client's close).
+    let _ = tokio::time::timeout(limits.close_timeout, sink.close()).await;
+}
+
+/// The sending half with the write timeout and the hub's kill switch.
+struct Writer<'a> {
+    sink: &'a mut SplitSink<WebSocket, Message>,
+    timeout: Duration,
+    kill: &'a CancellationToken,
+}
+
+impl Writer<'_> {
+    /// Sends one message. Fails when the client has not taken it within the write timeout (it
+    /// is not reading: no close frame could reach it either) or when the hub gave up on it
+    /// meanwhile (then the error holds the slow-consumer close frame to try).
+    async fn send(&mut self, message: Message) -> Result<(), Option<Message>> {
+        tokio::select! {
+            biased;
+            _ = self.kill.cancelled() => Err(Some(close_message(1013, ErrorCode::SlowConsumer))),
+            sent = tokio::time::timeout(self.timeout, self.sink.send(message)) => match sent {
+                Ok(Ok(())) => Ok(()),
+                _ => Err(None),
+            },
         }
     }
 }
@@ -239,17 +392,6 @@ async fn sleep_until_some(at: Option<Instant>) {
         Some(at) => tokio::time::sleep_until(at).await,
         None => std::future::pending().await,
     }
-}
-
-/// Sends one message, giving up on a peer that has not taken it in 10 s.
-async fn send_within(
-    sink: &mut futures_util::stream::SplitSink<WebSocket, Message>,
-    message: Message,
-) -> bool {
-    matches!(
-        tokio::time::timeout(Duration::from_secs(10), sink.send(message)).await,
-        Ok(Ok(()))
-    )
 }
 
 fn close_message(code: u16, reason: ErrorCode) -> Message {

@@ -16,11 +16,32 @@ use crate::{
 pub struct ConsoleSession {
     hub: Hub,
     me: AdvocateHandle,
+    /// Where claims, transfers and ends are recorded (staff id and action only, issue 9).
+    audit: Option<(crate::auth::Auth, Uuid)>,
 }
 
 impl ConsoleSession {
     pub fn new(hub: Hub, me: AdvocateHandle) -> ConsoleSession {
-        ConsoleSession { hub, me }
+        hub.watch_service_hours();
+        ConsoleSession {
+            hub,
+            me,
+            audit: None,
+        }
+    }
+
+    /// Records this staff member's claims, transfers and ends in the audit log.
+    pub fn audited(mut self, auth: crate::auth::Auth, staff: Uuid) -> ConsoleSession {
+        self.audit = Some((auth, staff));
+        self
+    }
+
+    /// Never the chat id or anything of the chat: who did which kind of thing, when.
+    fn record(&self, action: &'static str) {
+        if let Some((auth, staff)) = &self.audit {
+            auth.audit
+                .record(auth.clock.now(), Some(*staff), action, None, None);
+        }
     }
 
     fn handle(&mut self, frame: ConsoleFrame, outbox: &Outbox) -> Result<(), HubError> {
@@ -71,7 +92,20 @@ impl ConsoleSession {
                 };
                 hub.transfer(&self.me, chat_id, target, Note::parse(note)?)?;
             }
-            ConsoleFrame::End { chat_id } => hub.end_chat(&self.me, chat_id)?,
+            ConsoleFrame::End { chat_id } => hub.end(&self.me, chat_id)?,
+            ConsoleFrame::ReadTranscript { chat_id } => hub.read_transcript(&self.me, chat_id)?,
+            ConsoleFrame::Reassign {
+                chat_id,
+                to_advocate,
+                to_queue,
+            } => {
+                let target = match (to_advocate, to_queue) {
+                    (Some(advocate), None) => TransferTarget::Advocate(advocate),
+                    (None, Some(queue)) => TransferTarget::Queue(queue),
+                    _ => return Err(HubError::InvalidTransfer),
+                };
+                hub.reassign(&self.me, chat_id, target)?;
+            }
             ConsoleFrame::Ping => {
                 outbox.send(encode(&ToConsole::Pong));
             }
@@ -87,7 +121,9 @@ fn chat_of(frame: &ConsoleFrame) -> Option<Uuid> {
         | ConsoleFrame::Message { chat_id, .. }
         | ConsoleFrame::Typing { chat_id, .. }
         | ConsoleFrame::Transfer { chat_id, .. }
-        | ConsoleFrame::End { chat_id } => Some(*chat_id),
+        | ConsoleFrame::End { chat_id }
+        | ConsoleFrame::Reassign { chat_id, .. }
+        | ConsoleFrame::ReadTranscript { chat_id } => Some(*chat_id),
         ConsoleFrame::Status { .. } | ConsoleFrame::Ping => None,
     }
 }
@@ -109,7 +145,17 @@ impl Session for ConsoleSession {
             }
         };
         let (chat_id, id) = (chat_of(&frame), message_id(&frame));
-        if let Err(error) = self.handle(frame, outbox) {
+        let audited = match frame {
+            ConsoleFrame::Claim { .. } => Some("chat_claimed"),
+            ConsoleFrame::Transfer { .. } => Some("chat_transferred"),
+            ConsoleFrame::End { .. } => Some("chat_ended"),
+            _ => None,
+        };
+        let result = self.handle(frame, outbox);
+        if let (Ok(()), Some(action)) = (&result, audited) {
+            self.record(action);
+        }
+        if let Err(error) = result {
             send_error(
                 outbox,
                 error.code(),

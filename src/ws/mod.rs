@@ -15,10 +15,13 @@ use axum::{
     http::HeaderMap,
     response::{IntoResponse, Response},
     routing::get,
-    Router,
+    Extension, Router,
 };
 
-use crate::{auth::cookie, http::error::ApiError, hub::outbox::Outbox, startup::AppState};
+use crate::{
+    abuse::Connection, auth::cookie, http::error::ApiError, hub::outbox::Outbox, metrics::Reason,
+    startup::AppState,
+};
 use conn::Limits;
 
 /// The console's frame allowance, as a multiple of the chatter's.
@@ -44,21 +47,64 @@ fn limited(upgrade: WebSocketUpgrade, state: &AppState) -> WebSocketUpgrade {
 
 async fn chat_upgrade(
     State(state): State<AppState>,
+    connection: Option<Extension<Connection>>,
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
-    origin::check(&headers, &state.config.server.allowed_origins)?;
+    origin::check(
+        &headers,
+        &state.config.server.own_origins(),
+        &state.config.server.allowed_origins,
+    )?;
     let permit = Arc::clone(&state.chatter_slots)
         .try_acquire_owned()
-        .map_err(|_| ApiError::Busy)?;
-    let limits = Limits::from_config(&state.config.limits);
+        .map_err(|_| {
+            state.metrics.rejected(Reason::chatter_cap);
+            ApiError::Busy
+        })?;
+    // The address becomes a key here and goes no further.
+    let key = connection
+        .as_ref()
+        .map(|Extension(c)| state.protection.key(c.peer, &headers));
+    let client_permit = match key {
+        Some(key) => Some(state.protection.open_socket(key).ok_or_else(|| {
+            state.metrics.rejected(Reason::sockets_per_client);
+            ApiError::Busy
+        })?),
+        None => None,
+    };
+    let client = key.map(|key| chatter::Client {
+        key,
+        protection: state.protection.clone(),
+        metrics: state.metrics.clone(),
+    });
+    let protection = &state.config.protection;
+    let deadlines = chatter::Deadlines {
+        hello: Duration::from_secs(protection.hello_timeout_secs),
+        followup: Duration::from_secs(protection.followup_timeout_secs),
+    };
+    let limits = Limits::from_config(&state.config.limits, protection);
     let queue_frames = state.config.limits.outbound_queue_frames;
     let hub = state.hub.clone();
     Ok(limited(upgrade, &state)
         .on_upgrade(move |socket| async move {
+            // Held until the socket closes: the TCP connection's place under the cap.
+            let _connection = connection;
             let (outbox, inbox) = Outbox::new(queue_frames);
-            let mut session = chatter::ChatterSession::new(hub);
-            conn::run(socket, outbox, inbox, limits, &mut session).await;
+            let mut session = chatter::ChatterSession::new(hub, deadlines, client);
+            state.metrics.socket_opened(false);
+            conn::run(
+                socket,
+                outbox,
+                inbox,
+                limits,
+                &mut session,
+                state.closing.clone(),
+                &state.metrics,
+            )
+            .await;
+            state.metrics.socket_closed(false);
+            drop(client_permit);
             drop(permit);
         })
         .into_response())
@@ -66,24 +112,39 @@ async fn chat_upgrade(
 
 async fn console_upgrade(
     State(state): State<AppState>,
+    connection: Option<Extension<Connection>>,
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
-    origin::check(&headers, &state.config.server.allowed_origins)?;
-    let token = cookie::session_token(&headers).ok_or(ApiError::NotLoggedIn)?;
-    let staff = state
+    origin::check(
+        &headers,
+        &state.config.server.own_origins(),
+        &state.config.server.allowed_origins,
+    )?;
+    let token =
+        cookie::session_token(&headers, state.auth.secure_cookies).ok_or(ApiError::NotLoggedIn)?;
+    let session = state
         .auth
         .session(token.clone())
         .await?
         .ok_or(ApiError::NotLoggedIn)?;
+    if session.must_change_password {
+        return Err(ApiError::PasswordChangeRequired);
+    }
+    if session.needs_second_factor {
+        return Err(ApiError::SecondFactorEnrolmentRequired);
+    }
+    let staff = session.staff;
     if !staff.role.can_chat() {
         return Err(ApiError::Forbidden);
     }
     // An advocate with several chats types and writes in all of them: a larger allowance.
-    let limits = Limits::from_config(&state.config.limits).scaled(CONSOLE_RATE_FACTOR);
+    let limits = Limits::from_config(&state.config.limits, &state.config.protection)
+        .scaled(CONSOLE_RATE_FACTOR);
     let queue_frames = state.config.limits.outbound_queue_frames;
     Ok(limited(upgrade, &state)
         .on_upgrade(move |socket| async move {
+            let _connection = connection;
             let (outbox, inbox) = Outbox::new(queue_frames);
             let staff_id = staff.id;
             let me = state
@@ -96,28 +157,68 @@ async fn console_upgrade(
                 staff_id,
                 outbox.clone(),
             ));
-            let mut session = console::ConsoleSession::new(state.hub.clone(), me);
-            conn::run(socket, outbox, inbox, limits, &mut session).await;
+            let mut session = console::ConsoleSession::new(state.hub.clone(), me)
+                .audited(state.auth.clone(), staff_id);
+            state.metrics.socket_opened(true);
+            conn::run(
+                socket,
+                outbox,
+                inbox,
+                limits,
+                &mut session,
+                state.closing.clone(),
+                &state.metrics,
+            )
+            .await;
+            state.metrics.socket_closed(true);
             watch.abort();
         })
         .into_response())
 }
 
-/// Re-checks the staff session every minute while the console is open.
+/// Closes the console when its session ends. A revocation (logout, disable, role or password
+/// change) is heard at once and hands the chats back; a session gone without one (expired) is
+/// found by re-checking every `auth.console_session_check_secs` and closes the socket only, so
+/// the advocate keeps the resume grace to sign in again before their chats go back.
 async fn watch_session(state: AppState, token: String, staff_id: uuid::Uuid, outbox: Outbox) {
-    let mut every = tokio::time::interval(Duration::from_secs(60));
+    use crate::auth::revoked::Revoked;
+    let mut revocations = state.auth.revocations();
+    let mine = crate::auth::token_hash(&token);
+    let every = Duration::from_secs(state.config.auth.console_session_check_secs);
+    let mut every = tokio::time::interval(every);
     every.tick().await;
     loop {
-        every.tick().await;
+        let revoked = tokio::select! {
+            _ = every.tick() => false,
+            heard = revocations.recv() => match heard {
+                Ok(Revoked::Staff(id)) => id == staff_id,
+                Ok(Revoked::Session(hash)) => hash == mine,
+                // Missed some: re-check below.
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => false,
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+            },
+        };
         if outbox.is_killed() {
             return;
         }
-        if let Ok(None) = state.auth.session(token.clone()).await {
-            tracing::info!(staff = %staff_id, "staff session ended; closing console");
+        let live = match state.auth.session(token.clone()).await {
+            Ok(live) => live.is_some(),
+            // A failing disk does not end a shift; revocations are checked in memory first.
+            Err(_) => true,
+        };
+        if live {
+            continue;
+        }
+        tracing::info!(staff = %staff_id, "staff session ended; closing console");
+        if revoked {
             state
                 .hub
                 .staff_signed_out(staff_id, cookie::login_id(&token));
-            return;
+        } else {
+            state
+                .hub
+                .staff_session_lapsed(staff_id, cookie::login_id(&token));
         }
+        return;
     }
 }

@@ -19,6 +19,12 @@ impl RateLimiter {
         }
     }
 
+    /// How long until the next token, from the last `try_take`.
+    pub fn retry_after(&self) -> std::time::Duration {
+        let missing = (1.0 - self.tokens).max(0.0);
+        std::time::Duration::from_secs_f64(missing / self.per_sec)
+    }
+
     /// Takes one token if there is one.
     pub fn try_take(&mut self) -> bool {
         let now = Instant::now();
@@ -46,5 +52,6 @@ mod tests {
         tokio::time::advance(std::time::Duration::from_millis(500)).await;
         assert!(limiter.try_take());
         assert!(!limiter.try_take());
+        assert_eq!(limiter.retry_after().as_millis(), 500);
     }
 }
