@@ -206,16 +206,37 @@ async fn chatter_page_works_with_the_keyboard_alone() {
     )
     .await;
 
-    // End chat by keyboard: Tab to the button, Enter, and the confirmation takes the focus.
+    // End chat by keyboard: the button sits above the transcript (the composer stays at the
+    // bottom of the screen); back-tab to it, Enter, and the confirmation takes the focus.
     tab.press(Key::Tab).await;
     assert_eq!(
         tab.eval::<String>("document.activeElement.id").await,
         "send"
     );
-    tab.press(Key::Tab).await;
+    let mut stops = Vec::new();
+    for _ in 0..6 {
+        tab.press(Key::ShiftTab).await;
+        let id: String = tab
+            .eval("document.activeElement.id || document.activeElement.tagName")
+            .await;
+        stops.push(id.clone());
+        if id == "end-chat" {
+            break;
+        }
+    }
     assert_eq!(
-        tab.eval::<String>("document.activeElement.id").await,
-        "end-chat"
+        stops.first().map(String::as_str),
+        Some("message"),
+        "{stops:?}"
+    );
+    assert!(
+        stops.contains(&"log-scroll".to_string()),
+        "the transcript is reachable by keyboard, to scroll it: {stops:?}"
+    );
+    assert_eq!(
+        stops.last().map(String::as_str),
+        Some("end-chat"),
+        "then End chat: {stops:?}"
     );
     tab.press(Key::Enter).await;
     tab.wait(
@@ -234,6 +255,88 @@ async fn chatter_page_works_with_the_keyboard_alone() {
     )
     .await;
 
+    chrome.close().await;
+    app.shutdown.trigger();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn new_chatter_screens_have_no_serious_accessibility_violations() {
+    if !chromium_available() {
+        return;
+    }
+    let mut found = Vec::new();
+    let chrome = Chrome::launch().await;
+
+    // Closed: the start screen says when chat opens next; Start is on the first screen at
+    // 320x640, the details one tap away.
+    let app =
+        common::spawn_app_with(|c| c.service_hours.windows = vec!["mon 00:00-00:01".into()]).await;
+    let tab = chrome.new_context().await;
+    tab.set_viewport(320, 640).await;
+    tab.goto(&app.url("/chat")).await;
+    tab.wait_text("#duty", "Next opening").await;
+    let start_bottom: f64 = tab
+        .eval("document.getElementById('start').getBoundingClientRect().bottom")
+        .await;
+    assert!(
+        start_bottom <= 640.0,
+        "Start is on the first screen at 320x640 (bottom at {start_bottom})"
+    );
+    let links: Vec<String> = tab
+        .eval("[...document.querySelectorAll('main a[href^=\"tel:\"], main a[href^=\"sms:\"]')].map(a => a.getAttribute('href'))")
+        .await;
+    for href in ["tel:911", "tel:18007997233", "sms:88788?&body=START"] {
+        assert!(
+            links.iter().any(|l| l == href),
+            "{href} is a link: {links:?}"
+        );
+    }
+    found.extend(tab.axe_serious("start, closed").await);
+    tab.click("#start-details summary").await;
+    tab.wait_visible("#mandated-reporting").await;
+    found.extend(tab.axe_serious("start, details open").await);
+    app.shutdown.trigger();
+
+    // The resume screen, and the new-messages pill in a chat.
+    let app = common::spawn_app_with(|c| {
+        c.chatter_page.forget_on_pagehide = false;
+        c.limits.rate_burst = 1000;
+        c.limits.rate_per_sec = 1000;
+    })
+    .await;
+    let mut advocate = crate::available_advocate(&app, "sam").await;
+    let tab = chrome.new_context().await;
+    tab.set_viewport(320, 640).await;
+    tab.goto(&app.url("/chat")).await;
+    tab.wait_text("#duty", "online now").await;
+    tab.click("#start").await;
+    tab.wait_visible("#queue-info").await;
+    let chat_id = crate::claim_waiting(&mut advocate).await;
+    for i in 0..30 {
+        common::send(
+            &mut advocate,
+            serde_json::json!({"type": "message", "chat_id": chat_id, "id": format!("a-{i}"), "text": format!("line {i}")}),
+        )
+        .await;
+    }
+    tab.wait_text("#log", "line 29").await;
+    let _: f64 = tab
+        .eval("document.getElementById('log-scroll').scrollTop = 0")
+        .await;
+    common::send(
+        &mut advocate,
+        serde_json::json!({"type": "message", "chat_id": chat_id, "id": "a-x", "text": "one more"}),
+    )
+    .await;
+    tab.wait_visible("#new-messages").await;
+    found.extend(tab.axe_serious("chat with the new-messages pill").await);
+    tab.goto(&app.url("/healthz")).await;
+    tab.back().await;
+    tab.wait_visible("#screen-resume").await;
+    quick_exit_reachable(&tab, 320, "resume").await;
+    found.extend(tab.axe_serious("resume screen").await);
+
+    report(&found);
     chrome.close().await;
     app.shutdown.trigger();
 }

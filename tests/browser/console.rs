@@ -1,6 +1,6 @@
 //! The advocate console on its own: login errors, a lost claim race, several chats as tabs with
 //! unread counts, the session ending without losing drafts, the title badge, the supervisor's
-//! overview, and logout.
+//! board, and logout.
 
 use chromiumoxide::cdp::browser_protocol::network::GetCookiesParams;
 use serde_json::json;
@@ -276,6 +276,7 @@ async fn tabs_unread_counts_lost_claim_and_session_expiry_keep_drafts() {
     assert!(cookie.http_only, "the session cookie is HttpOnly");
     let logout = reqwest::Client::new()
         .post(app.url("/api/staff/logout"))
+        .header("origin", app.url(""))
         .header("cookie", format!("haven_session={}", cookie.value))
         .send()
         .await
@@ -350,9 +351,15 @@ async fn tabs_unread_counts_lost_claim_and_session_expiry_keep_drafts() {
         "{overview}"
     );
     assert_eq!(
-        sue.count("[data-testid=overview] button").await,
-        0,
-        "the overview is read-only"
+        sue.count("[data-testid=board-end]").await,
+        2,
+        "the supervisor can end each active chat"
+    );
+    assert_eq!(sue.count("[data-testid=board-reassign]").await, 2);
+    let board = sue.text("[data-testid=board-advocates]").await;
+    assert!(
+        board.contains("Advocate Sam") && board.contains("Advocate rival"),
+        "{board}"
     );
 
     // Sam hands the chat to the member organization's queue with a note.
@@ -374,8 +381,12 @@ async fn tabs_unread_counts_lost_claim_and_session_expiry_keep_drafts() {
         "Member organization referrals: 1 waiting",
     )
     .await;
-    sam.wait_text("[data-testid=queue-entry]", "Member organization referrals")
-        .await;
+    // Other chats may wait ahead of it (a chat handed back goes to the front): any entry.
+    sam.wait(
+        "[...document.querySelectorAll('[data-testid=queue-entry]')].some((e) => e.textContent.includes('Member organization referrals'))",
+        "the transferred chat in the referrals queue",
+    )
+    .await;
     assert!(sam
         .text("[data-testid=queue-list]")
         .await
@@ -420,9 +431,11 @@ async fn console_reconnects_by_itself_when_its_connection_drops() {
     if !chromium_available() {
         return;
     }
-    let app = common::spawn_app().await;
+    // The browser sees Haven at the proxy's origin.
+    let (proxy_listener, proxy_origin) = CutProxy::listener().await;
+    let app = common::spawn_app_with(|c| c.server.public_origin = proxy_origin).await;
     add_advocate(&app, "sam");
-    let proxy = CutProxy::start(app.port).await;
+    let proxy = CutProxy::start_on(proxy_listener, app.port);
     let chrome = Chrome::launch().await;
     let sam = chrome.new_context().await;
     sam.goto(&proxy.url("/console")).await;

@@ -482,6 +482,33 @@ impl Tab {
         }
     }
 
+    /// Set a permission (e.g. "notifications") for `origin` in this tab's browser context over
+    /// the DevTools protocol (`Browser.setPermission`), as a person answering the prompt would.
+    pub async fn set_permission(&self, name: &str, granted: bool, origin: &str) {
+        use chromiumoxide::cdp::browser_protocol::{
+            browser::{PermissionDescriptor, PermissionSetting, SetPermissionParams},
+            target::GetTargetInfoParams,
+        };
+        let info = self
+            .page
+            .execute(GetTargetInfoParams {
+                target_id: Some(self.page.target_id().clone()),
+            })
+            .await
+            .expect("target info");
+        let mut params = SetPermissionParams::new(
+            PermissionDescriptor::new(name),
+            if granted {
+                PermissionSetting::Granted
+            } else {
+                PermissionSetting::Denied
+            },
+        );
+        params.origin = Some(origin.to_string());
+        params.browser_context_id = info.result.target_info.browser_context_id.clone();
+        self.page.execute(params).await.expect("permission set");
+    }
+
     /// Inject the vendored axe-core and return the serious and critical violations as text.
     pub async fn axe_serious(&self, label: &str) -> Vec<String> {
         let loaded: bool = self.eval("typeof window.axe === 'object'").await;
@@ -516,6 +543,7 @@ pub enum Key {
     Enter,
     Shift,
     Tab,
+    ShiftTab,
 }
 
 impl Key {
@@ -525,6 +553,7 @@ impl Key {
             Key::Enter => ("Enter", "Enter", 13, 0, Some("\r")),
             Key::Shift => ("Shift", "ShiftLeft", 16, 8, None),
             Key::Tab => ("Tab", "Tab", 9, 0, None),
+            Key::ShiftTab => ("Tab", "Tab", 9, 8, None),
         }
     }
 }
@@ -613,8 +642,15 @@ pub struct CutProxy {
 }
 
 impl CutProxy {
-    pub async fn start(target: u16) -> CutProxy {
+    /// A listener bound first, so that Haven can be started with the proxy's origin as its
+    /// `server.public_origin` (the origin the browser sees).
+    pub async fn listener() -> (TcpListener, String) {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
+        let origin = format!("http://{}", listener.local_addr().expect("addr"));
+        (listener, origin)
+    }
+
+    pub fn start_on(listener: TcpListener, target: u16) -> CutProxy {
         let port = listener.local_addr().expect("addr").port();
         let down = Arc::new(AtomicBool::new(false));
         let live: Arc<Mutex<Vec<JoinHandle<()>>>> = Arc::default();
@@ -670,5 +706,64 @@ impl Drop for CutProxy {
         for conn in self.live.lock().expect("proxy lock").drain(..) {
             conn.abort();
         }
+    }
+}
+
+/// A TCP proxy whose `stall()` makes every open connection go silent without closing (as when
+/// a phone changes networks or a middlebox drops a connection): no byte passes either way and
+/// neither end is told. Connections made after the stall work normally.
+pub struct StallProxy {
+    pub port: u16,
+    stall: Arc<tokio::sync::Notify>,
+    task: JoinHandle<()>,
+}
+
+impl StallProxy {
+    /// Starts on a listener bound first (`CutProxy::listener`), so that Haven can be started
+    /// with the proxy's origin as its `server.public_origin`.
+    pub fn start_on(listener: TcpListener, target: u16) -> StallProxy {
+        let port = listener.local_addr().expect("addr").port();
+        let stall = Arc::new(tokio::sync::Notify::new());
+        let signal = stall.clone();
+        let task = tokio::spawn(async move {
+            let target: SocketAddr = ([127, 0, 0, 1], target).into();
+            loop {
+                let Ok((mut inbound, _)) = listener.accept().await else {
+                    continue;
+                };
+                let signal = signal.clone();
+                tokio::spawn(async move {
+                    let Ok(mut outbound) = TcpStream::connect(target).await else {
+                        return;
+                    };
+                    let stalled = signal.notified();
+                    tokio::pin!(stalled);
+                    stalled.as_mut().enable();
+                    tokio::select! {
+                        _ = copy_bidirectional(&mut inbound, &mut outbound) => {}
+                        _ = stalled => {
+                            // Hold both ends open, silent, for as long as the test runs.
+                            std::future::pending::<()>().await;
+                        }
+                    }
+                });
+            }
+        });
+        StallProxy { port, stall, task }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{}", self.port, path)
+    }
+
+    /// Every connection open now stops passing bytes, without closing.
+    pub fn stall(&self) {
+        self.stall.notify_waiters();
+    }
+}
+
+impl Drop for StallProxy {
+    fn drop(&mut self) {
+        self.task.abort();
     }
 }

@@ -78,7 +78,7 @@ fn keys_used() -> BTreeSet<String> {
             }
         }
     }
-    for reason in ["no_advocates", "outside_hours", "queue_full"] {
+    for reason in ["no_advocates", "outside_hours", "queue_full", "busy"] {
         used.insert(format!("offline_{reason}"));
     }
     for reason in ["advocate_ended", "chatter_left", "server_closing"] {
@@ -130,14 +130,19 @@ fn every_language_file_has_every_string_the_page_uses() {
 }
 
 /// A tab whose browser asks for Spanish.
-async fn spanish_tab(chrome: &Chrome) -> crate::harness::Tab {
+pub async fn spanish_tab(chrome: &Chrome) -> crate::harness::Tab {
+    tab_in(chrome, "es-MX,es;q=0.9").await
+}
+
+/// A tab whose browser asks for `accept_language`.
+async fn tab_in(chrome: &Chrome, accept_language: &str) -> crate::harness::Tab {
     let tab = chrome.new_context().await;
     let agent: String = tab.eval("navigator.userAgent").await;
     tab.page
         .execute(
             SetUserAgentOverrideParams::builder()
                 .user_agent(agent)
-                .accept_language("es-MX,es;q=0.9")
+                .accept_language(accept_language)
                 .build()
                 .unwrap(),
         )
@@ -213,11 +218,21 @@ async fn a_spanish_chatter_reads_havens_own_notes_in_spanish() {
     common::next_of_type(&mut advocate, "assigned").await;
     common::send(
         &mut advocate,
+        json!({"type": "typing", "chat_id": chat_id, "on": true}),
+    )
+    .await;
+    tab.wait_visible("#typing").await;
+    common::send(
+        &mut advocate,
         json!({"type": "transfer", "chat_id": chat_id, "to_queue": "referrals"}),
     )
     .await;
     tab.wait_text("#log", "Le estamos transfiriendo a otro equipo")
         .await;
+    assert!(
+        !tab.visible("#typing").await,
+        "back in the queue, nobody is typing any more"
+    );
     let lines = tab.texts("#log li").await;
     assert!(
         !lines
@@ -225,6 +240,186 @@ async fn a_spanish_chatter_reads_havens_own_notes_in_spanish() {
             .any(|l| l.contains("You are being transferred")),
         "the English text is replaced, not shown beside: {lines:?}"
     );
+    chrome.close().await;
+    app.shutdown.trigger();
+}
+
+fn strings_of(lang: &str) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(web(&format!("chat/i18n/{lang}.json"))).unwrap())
+        .unwrap()
+}
+
+/// What must never show on the page in `lang`: every string of the page and of the program's
+/// configured texts in the default language that differs from its `lang` one (split at
+/// `{placeholders}`).
+fn default_language_needles(lang: &str) -> Vec<String> {
+    let config = haven::Config::embedded_defaults();
+    let default = config.program.languages[0].as_str();
+    let read = |lang: &str| -> Value {
+        serde_json::from_str(
+            &std::fs::read_to_string(web(&format!("chat/i18n/{lang}.json"))).unwrap(),
+        )
+        .unwrap()
+    };
+    let (en, es) = (read(default), read(lang));
+    let mut pairs: Vec<(String, String)> = en
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| {
+            (
+                v.as_str().unwrap().to_owned(),
+                es[k].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let (english, spanish) = (
+        config.program.text_for(default, &config.queues),
+        config.program.text_for(lang, &config.queues),
+    );
+    let (english, spanish) = (
+        serde_json::to_value(english).unwrap(),
+        serde_json::to_value(spanish).unwrap(),
+    );
+    for key in [
+        "program_name",
+        "page_title",
+        "emergency",
+        "hotline_phone",
+        "hotline_text",
+        "offline_note",
+        "mandated_reporting",
+    ] {
+        pairs.push((
+            english[key].as_str().unwrap().to_owned(),
+            spanish[key].as_str().unwrap().to_owned(),
+        ));
+    }
+    let mut needles = Vec::new();
+    for (en, es) in pairs {
+        if en == es {
+            continue; // the same word in both (a name, a number)
+        }
+        for part in en.split(['{', '}']).step_by(2) {
+            let part = part.trim();
+            if part.chars().count() >= 4 {
+                needles.push(part.to_owned());
+            }
+        }
+    }
+    needles
+}
+
+async fn no_english(tab: &crate::harness::Tab, needles: &[String], screen: &str) {
+    let text: String = tab
+        .eval("document.title + '\\n' + document.body.innerText")
+        .await;
+    // The advocate's own display name is theirs, not the page's.
+    let text = text.replace("Advocate sam", "");
+    let found: Vec<_> = needles
+        .iter()
+        .filter(|n| text.contains(n.as_str()))
+        .collect();
+    assert!(
+        found.is_empty(),
+        "{screen}: the default language's strings on this page: {found:?}\n---\n{text}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_configured_language_is_itself_on_every_screen_including_the_programs_texts() {
+    if !chromium_available() {
+        return;
+    }
+    let config = haven::Config::embedded_defaults();
+    let others = &config.program.languages[1..];
+    assert!(!others.is_empty(), "Spanish at least");
+    for lang in others {
+        one_language_on_every_screen(lang).await;
+    }
+}
+
+async fn one_language_on_every_screen(lang: &str) {
+    let needles = default_language_needles(lang);
+    assert!(needles.len() > 50, "{needles:?}");
+    let config = haven::Config::embedded_defaults();
+    let own = config.program.text_for(lang, &config.queues);
+    let strings = strings_of(lang);
+    // The token is kept on leaving so that the resume screen can be checked too.
+    let app = common::spawn_app_with(|c| c.chatter_page.forget_on_pagehide = false).await;
+    let chrome = Chrome::launch().await;
+    let tab = tab_in(&chrome, lang).await;
+    tab.goto(&app.url("/chat")).await;
+    tab.wait_text("#start", strings["start"].as_str().unwrap())
+        .await;
+
+    // Start, with the details open.
+    tab.click("#start-details summary").await;
+    tab.wait_visible("#mandated-reporting").await;
+    no_english(&tab, &needles, "start").await;
+    for (what, text) in [
+        ("emergency", &own.emergency),
+        ("mandated reporting", &own.mandated_reporting),
+        ("hotline text", &own.hotline_text),
+    ] {
+        tab.wait_text("main", text).await;
+        assert!(!text.is_empty(), "{what}");
+    }
+    assert_eq!(tab.eval::<String>("document.title").await, own.page_title);
+
+    // Nobody available: the offline screen.
+    tab.click("#start").await;
+    tab.wait_visible("#screen-offline").await;
+    tab.wait_text("#screen-offline", &own.offline_note).await;
+    no_english(&tab, &needles, "offline").await;
+
+    // Queued, then chatting with the advocate typing.
+    let mut advocate = crate::available_advocate(&app, "sam").await;
+    tab.click("#retry-chat").await;
+    tab.wait_visible("#queue-info").await;
+    no_english(&tab, &needles, "queued").await;
+    let chat_id = crate::claim_waiting(&mut advocate).await;
+    common::send(
+        &mut advocate,
+        json!({"type": "message", "chat_id": chat_id, "id": "a-1", "text": "Hola"}),
+    )
+    .await;
+    common::send(
+        &mut advocate,
+        json!({"type": "typing", "chat_id": chat_id, "on": true}),
+    )
+    .await;
+    tab.wait_visible("#typing").await;
+    tab.type_into("#message", "hola").await;
+    tab.press(crate::harness::Key::Enter).await;
+    tab.wait(
+        "document.querySelector('#log [data-from=chatter]')?.dataset.state === 'sent'",
+        "sent",
+    )
+    .await;
+    no_english(&tab, &needles, "chatting").await;
+
+    // A second Escape-to-exit hint while typing.
+    tab.type_into("#message", "borrador").await;
+    tab.press(crate::harness::Key::Escape).await;
+    tab.wait_visible("#notice").await;
+    no_english(&tab, &needles, "Escape hint").await;
+
+    // Back on the page later: the resume screen.
+    tab.goto(&app.url("/healthz")).await;
+    tab.back().await;
+    tab.wait_visible("#screen-resume").await;
+    no_english(&tab, &needles, "resume").await;
+    tab.click("#resume-continue").await;
+    tab.wait_text("#log", "Hola").await;
+
+    // Ending: the confirmation, then the ended screen.
+    tab.click("#end-chat").await;
+    tab.wait_visible("#confirm-end").await;
+    no_english(&tab, &needles, "confirm end").await;
+    tab.click("#confirm-end-yes").await;
+    tab.wait_visible("#screen-ended").await;
+    no_english(&tab, &needles, "ended").await;
     chrome.close().await;
     app.shutdown.trigger();
 }

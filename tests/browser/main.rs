@@ -7,13 +7,20 @@ mod common;
 mod harness;
 
 mod a11y;
+mod admin;
 mod chat_flow;
 mod console;
+mod console_shift;
+mod forms;
 mod language;
+mod phone;
 mod privacy;
 mod quick_exit;
 mod resume;
+mod resume_screen;
 mod screenshots;
+mod start_screen;
+mod stats;
 mod widget;
 
 use harness::{Chrome, Tab};
@@ -119,4 +126,21 @@ pub async fn next_message_with(ws: &mut common::Ws, text: &str) -> serde_json::V
             return frame;
         }
     }
+}
+
+/// Claims the first chatter in the queue on a raw console socket; returns the chat id.
+pub async fn claim_waiting(advocate: &mut common::Ws) -> String {
+    let chat_id = loop {
+        let queue = common::next_of_type(advocate, "queue").await;
+        if let Some(entry) = queue["entries"].as_array().and_then(|e| e.first()) {
+            break entry["chat_id"].as_str().unwrap().to_owned();
+        }
+    };
+    common::send(
+        advocate,
+        serde_json::json!({"type": "claim", "chat_id": chat_id}),
+    )
+    .await;
+    common::next_of_type(advocate, "assigned").await;
+    chat_id
 }

@@ -14,9 +14,12 @@ async fn dropped_connection_shows_banner_and_resumes_with_missed_messages() {
     if !chromium_available() {
         return;
     }
-    let app = common::spawn_app().await;
+    // The chatter's page is served through the proxy: another origin, allowed like a website
+    // that embeds the chat.
+    let (proxy_listener, proxy_origin) = CutProxy::listener().await;
+    let app = common::spawn_app_with(|c| c.server.allowed_origins = vec![proxy_origin]).await;
     add_advocate(&app, "sam");
-    let proxy = CutProxy::start(app.port).await;
+    let proxy = CutProxy::start_on(proxy_listener, app.port);
     let chrome = Chrome::launch().await;
 
     let sam = console_login(&chrome, &app, "sam").await;
@@ -81,7 +84,8 @@ async fn dropped_connection_shows_banner_and_resumes_with_missed_messages() {
     sam.wait_text(&format!("{ACTIVE} [data-testid=chat-state]"), "back")
         .await;
 
-    // Each line exactly once on both sides.
+    // Each line exactly once on both sides, in Haven's order (`seq`): the advocate's line was
+    // stored while the chatter was away, before the chatter's offline line was delivered.
     let chatter_lines: Vec<String> = chatter
         .eval("[...document.querySelectorAll('#log [data-testid=message] .text')].map(e => e.textContent)")
         .await;
@@ -89,10 +93,17 @@ async fn dropped_connection_shows_banner_and_resumes_with_missed_messages() {
         chatter_lines,
         [
             "first message",
+            "I'm still here, take your time.",
             "are you still there?",
-            "I'm still here, take your time."
         ],
-        "the chatter's transcript after the resume"
+        "the chatter's transcript after the resume, in seq order"
+    );
+    let seqs: Vec<u64> = chatter
+        .eval("[...document.querySelectorAll('#log [data-testid=message]')].map(e => Number(e.dataset.seq))")
+        .await;
+    assert!(
+        seqs.windows(2).all(|w| w[0] < w[1]),
+        "lines shown in increasing seq: {seqs:?}"
     );
     for line in [
         "first message",

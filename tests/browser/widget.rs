@@ -76,7 +76,7 @@ async fn site() -> Site {
     })
     .await;
     let host_page = format!(
-        "<!doctype html><html lang=\"en\"><head><title>Program website</title></head><body>\
+        "<!doctype html><html lang=\"en\"><head><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>Program website</title></head><body>\
          <h1>Our program</h1><p>We are here for you.</p>\
          <script src=\"{}\" data-label=\"Talk to us\" data-color=\"#5b2a86\" data-position=\"left\"></script>\
          </body></html>",
@@ -204,6 +204,121 @@ async fn host_page_leaves_on_the_chat_pages_message_and_ignores_anyone_elses() {
     .unwrap();
     tab.wait_url(&exit.url("/weather")).await;
 
+    chrome.close().await;
+    app.shutdown.trigger();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_phone_the_widget_fills_the_screen_counts_unread_lines_and_exits_from_the_host_page() {
+    if !chromium_available() {
+        return;
+    }
+    let Site { app, exit, host } = site().await;
+    let exit_url = exit.url("/weather");
+    let mut advocate = available_advocate(&app, "sam").await;
+    let chrome = Chrome::launch().await;
+    let tab = chrome.new_context().await;
+    tab.set_viewport(390, 844).await;
+    tab.goto(&exit.url("/before")).await;
+    tab.goto(&host.url("/")).await;
+    tab.click("#haven-widget-button").await;
+    let chat_prefix = app.url("/chat");
+    wait_for_chat_page_in_panel(&tab, &chat_prefix).await;
+
+    // Full screen, and the launcher is not showing underneath.
+    let panel: Value = tab
+        .eval("(() => { const r = document.getElementById('haven-widget-panel').getBoundingClientRect(); \
+               return { l: r.left, t: r.top, w: r.width, h: r.height, iw: innerWidth, ih: innerHeight, \
+                        launcher: document.getElementById('haven-widget-button').getClientRects().length }; })()")
+        .await;
+    assert_eq!(panel["l"], 0.0, "{panel}");
+    assert_eq!(panel["t"], 0.0, "{panel}");
+    assert_eq!(panel["w"], panel["iw"], "{panel}");
+    assert_eq!(panel["h"], panel["ih"], "{panel}");
+    assert_eq!(panel["launcher"], 0, "{panel}");
+
+    // A chat, claimed; then the chatter minimises the panel.
+    click_in_widget(&tab, &chat_prefix, "#start").await;
+    let chat_id = crate::claim_waiting(&mut advocate).await;
+    tab.wait_in_frame(
+        &chat_prefix,
+        "document.querySelector('[data-testid=system-note]') !== null",
+        "the advocate joined",
+    )
+    .await;
+    tab.click("#haven-widget-close").await;
+    tab.wait_visible("#haven-widget-button").await;
+    assert!(
+        tab.visible("#haven-widget-exit").await,
+        "Quick exit is offered while minimised"
+    );
+    assert_eq!(tab.text("#haven-widget-exit").await, "Quick exit");
+    assert_eq!(
+        tab.eval::<String>("document.getElementById('haven-widget-exit').href")
+            .await,
+        exit_url,
+        "the minimised Quick exit is a real link to the neutral site the chat page named"
+    );
+    let title: String = tab.eval("document.title").await;
+    assert_eq!(title, "Program website");
+
+    // The advocate writes twice: a count on the button and in the title, never the text.
+    for (i, text) in ["secret line one", "secret line two"].iter().enumerate() {
+        common::send(
+            &mut advocate,
+            serde_json::json!({"type": "message", "chat_id": chat_id, "id": format!("a-{i}"), "text": text}),
+        )
+        .await;
+    }
+    tab.wait(
+        "document.getElementById('haven-widget-unread').textContent === '2'",
+        "two unread on the launcher",
+    )
+    .await;
+    let (title, button): (String, String) = tab
+        .eval("[document.title, document.getElementById('haven-widget-button').textContent]")
+        .await;
+    assert_eq!(title, "(2) Program website");
+    assert!(!title.contains("secret") && !button.contains("secret"));
+
+    // Opening the panel again clears the count.
+    tab.click("#haven-widget-button").await;
+    tab.wait(
+        "document.title === 'Program website' && document.getElementById('haven-widget-unread').textContent === ''",
+        "the count cleared",
+    )
+    .await;
+    tab.click("#haven-widget-close").await;
+    tab.wait_visible("#haven-widget-button").await;
+
+    // Shift three times on the host page: the chat ends as a quick exit and the page is left.
+    let _: bool = tab.eval("document.body.focus(), true").await;
+    for _ in 0..3 {
+        tab.press(crate::harness::Key::Shift).await;
+    }
+    tab.wait_url(&exit_url).await;
+    let left = next_of_type(&mut advocate, "chatter_left").await;
+    assert_eq!(left["reason"], "quick_exit", "{left}");
+
+    chrome.close().await;
+    app.shutdown.trigger();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_minimised_widgets_quick_exit_leaves_the_host_page() {
+    if !chromium_available() {
+        return;
+    }
+    let Site { app, exit, host } = site().await;
+    let chrome = Chrome::launch().await;
+    let tab = chrome.new_context().await;
+    tab.goto(&host.url("/")).await;
+    tab.click("#haven-widget-button").await;
+    let chat_prefix = app.url("/chat");
+    wait_for_chat_page_in_panel(&tab, &chat_prefix).await;
+    tab.click("#haven-widget-close").await;
+    tab.click("#haven-widget-exit").await;
+    tab.wait_url(&exit.url("/weather")).await;
     chrome.close().await;
     app.shutdown.trigger();
 }

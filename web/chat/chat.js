@@ -1,11 +1,12 @@
-// Haven chatter page. Plain module, no dependencies. Stores nothing but the resume token, and only
-// in sessionStorage. See docs/frontend.md and docs/protocol.md.
+// Haven chatter page. Plain module; its socket is the one the console uses too. Stores nothing
+// but the resume token, and only in sessionStorage. See docs/frontend.md and docs/protocol.md.
+
+import { Socket } from '/shared/socket.js';
+import * as forms from './forms.js';
 
 const TOKEN_KEY = 'haven_token';
 const SHIFT_WINDOW_MS = 5000;
 const TYPING_IDLE_MS = 3000;
-const PING_EVERY_MS = 20000;
-const DEAD_AFTER_MS = 45000;
 
 const $ = (id) => document.getElementById(id);
 
@@ -27,15 +28,24 @@ const S = {
   typingOn: false,
   typingTimer: 0,
   theirTypingTimer: 0,
-  reconnectTimer: 0,
-  attempt: 0,
-  lastFrameAt: 0,
-  pingTimer: 0,
   shiftCount: 0,
   shiftTimer: 0,
+  // From the config (`page`); the safe defaults apply until it has loaded.
+  escapeKey: 'unless_typing',
+  forgetOnPagehide: true,
+  escArmed: false, // a first Escape left the message box; the next one exits
+  unseen: 0, // lines that arrived while the person was reading back
+  // In the widget: is its panel open (embed.js says), and advocate lines not yet seen there.
+  inWidget: window.top !== window.self,
+  widgetOpen: true,
+  unread: 0,
+  dutyTimer: 0,
 };
 
-// ---------------------------------------------------------------- quick exit (first, always on)
+// The neutral site is in the HTML already (the server writes it into the link).
+if (/^https?:\/\//i.test($('quick-exit').href)) S.exitUrl = $('quick-exit').href;
+
+// --- quick exit (first, always on)
 
 function quickExit(event) {
   if (event) event.preventDefault();
@@ -46,11 +56,8 @@ function quickExit(event) {
   document.title = '';
   document.body.replaceChildren();
   try {
-    if (S.ws) {
-      if (S.ws.readyState === WebSocket.OPEN && S.token) S.ws.send('{"type":"leave"}');
-      S.ws.onclose = null;
-      S.ws.close();
-    }
+    if (S.token) socket.send({ type: 'leave', reason: 'quick_exit' });
+    socket.stop();
   } catch (_) { /* leaving anyway */ }
   try { sessionStorage.clear(); } catch (_) { /* storage may be blocked */ }
   if (window.top !== window.self) {
@@ -63,6 +70,16 @@ function quickExit(event) {
 
 function onKeyDown(e) {
   if (e.key === 'Escape') {
+    if (S.escapeKey === 'off') return;
+    const box = $('message');
+    if (S.escapeKey === 'unless_typing' && !S.escArmed && box.value.trim() !== '') {
+      // A stray Escape while writing must not end the chat: leave the box; a second exits.
+      S.escArmed = true;
+      e.preventDefault();
+      box.blur();
+      notice(t('escape_again'));
+      return;
+    }
     quickExit(e);
     return;
   }
@@ -82,6 +99,24 @@ function onKeyDown(e) {
 
 window.addEventListener('keydown', onKeyDown, true);
 $('quick-exit').addEventListener('click', quickExit);
+window.addEventListener('pagehide', () => {
+  // Leaving (a link, Back, closing the tab): Back must never bring the chat back; and without
+  // its token the chat is over, so tell the advocate now.
+  if (S.forgetOnPagehide && !S.exiting && S.token) {
+    send({ type: 'leave' });
+    forgetToken();
+  }
+});
+window.addEventListener('message', (e) => {
+  // From embed.js: the panel opened or closed, or Quick exit on the host page.
+  if (!S.inWidget || e.source !== window.parent || !e.data) return;
+  if (e.data.type === 'haven:widget') {
+    S.widgetOpen = !!e.data.open;
+    if (S.widgetOpen) setUnread(0);
+  } else if (e.data.type === 'haven:quick-exit-request') {
+    quickExit();
+  }
+});
 window.addEventListener('pageshow', (e) => {
   // Restored from the back/forward cache: show nothing of the chat, leave again.
   if (e.persisted) {
@@ -90,7 +125,7 @@ window.addEventListener('pageshow', (e) => {
   }
 });
 
-// ---------------------------------------------------------------- strings
+// --- strings
 
 function t(key, vars) {
   let s = S.strings[key];
@@ -118,6 +153,8 @@ function applyStrings() {
     li.textContent = formatTime(Number(li.dataset.at));
   }
   document.documentElement.lang = S.lang;
+  $('privacy-link').href = `/privacy?lang=${encodeURIComponent(S.lang)}`;
+  if (S.config) applyProgramTexts();
 }
 
 async function loadStrings(lang) {
@@ -157,9 +194,9 @@ function formatTime(at) {
   }
 }
 
-// ---------------------------------------------------------------- screens
+// --- screens
 
-const SCREENS = ['screen-loading', 'screen-start', 'screen-offline', 'screen-chat', 'screen-ended'];
+const SCREENS = ['screen-loading', 'screen-resume', 'screen-start', 'screen-offline', 'screen-chat', 'screen-ended'];
 
 function show(screen) {
   for (const id of SCREENS) $(id).hidden = id !== screen;
@@ -171,82 +208,117 @@ function notice(text) {
   el.hidden = !text;
 }
 
-function renderContacts() {
-  const c = (S.config && S.config.contacts) || {};
+// The program's own words in the page's language (the server fills in the fallbacks).
+function programText() {
+  const c = S.config || {};
+  return (c.texts && c.texts[S.lang]) || (c.texts && c.texts[c.lang]) || {};
+}
+
+function link(href, text) {
+  const a = document.createElement('a');
+  a.href = href;
+  a.textContent = text;
+  return a;
+}
+
+function applyProgramTexts() {
+  const p = programText();
+  const dial = S.config.dial || {};
+  if (p.page_title) document.title = p.page_title;
+  $('program-name').textContent = p.program_name || '';
+  for (const el of document.querySelectorAll('[data-emergency]')) {
+    el.replaceChildren();
+    const text = p.emergency || '';
+    const at = dial.emergency ? text.indexOf(dial.emergency) : -1;
+    // The number in the sentence becomes the link (never a number the sentence does not say).
+    if (at >= 0) {
+      el.append(text.slice(0, at), link(`tel:${dial.emergency}`, dial.emergency), text.slice(at + dial.emergency.length));
+    } else el.append(text);
+    el.hidden = !text;
+  }
+  $('mandated-reporting').textContent = p.mandated_reporting || '';
+  $('offline-note').textContent = p.offline_note || '';
   for (const ul of document.querySelectorAll('[data-contacts]')) {
     ul.replaceChildren();
-    if (c.phone) {
+    if (p.hotline_phone) {
       const li = document.createElement('li');
       const label = document.createElement('span');
       setT(label, 'call');
-      const a = document.createElement('a');
-      a.href = `tel:${String(c.phone).replace(/[^0-9+]/g, '')}`;
-      a.textContent = c.phone;
-      li.append(label, ': ', a);
+      const digits = p.hotline_phone.replace(/[^0-9+]/g, '');
+      li.append(label, ': ', link(`tel:${digits}`, p.hotline_phone));
       ul.append(li);
     }
-    if (c.text) {
+    if (p.hotline_text) {
       const li = document.createElement('li');
-      li.textContent = c.text;
+      if (dial.sms && p.hotline_text.includes(dial.sms)) {
+        const body = dial.sms_body ? `?&body=${encodeURIComponent(dial.sms_body)}` : '';
+        li.append(link(`sms:${dial.sms}${body}`, p.hotline_text));
+      } else {
+        li.textContent = p.hotline_text;
+      }
       ul.append(li);
     }
   }
+  renderDuty();
+}
+
+// Open or closed now, and when the chat opens next, in the chatter's own time zone.
+function renderDuty() {
+  const c = S.config;
+  const el = $('duty');
+  if (c.open_now && c.on_duty) setT(el, 'duty_on');
+  else if (c.open_now) setT(el, 'duty_busy');
+  else if (typeof c.next_open_at === 'number') {
+    let when;
+    try {
+      when = new Intl.DateTimeFormat(S.lang, {
+        weekday: 'long', hour: 'numeric', minute: '2-digit', timeZoneName: 'short',
+      }).format(new Date(c.next_open_at));
+    } catch (_) {
+      when = new Date(c.next_open_at).toLocaleString();
+    }
+    setT(el, 'duty_closed_next', { when });
+  } else setT(el, 'duty_closed');
 }
 
 function showStart() {
   S.state = 'idle';
   show('screen-start');
+  clearTimeout(S.dutyTimer);
+  S.dutyTimer = setTimeout(refreshDuty, 60000);
 }
 
-// ---------------------------------------------------------------- socket
-
-function socketUrl() {
-  return `${location.protocol === 'https:' ? 'wss://' : 'ws://'}${location.host}/ws/chat`;
+// Who is on duty changes while the start screen waits: ask again now and every minute.
+async function refreshDuty() {
+  clearTimeout(S.dutyTimer);
+  if (S.state !== 'idle' || $('screen-start').hidden) return;
+  try {
+    const c = await getConfig();
+    for (const k of ['open_now', 'on_duty', 'next_open_at']) S.config[k] = c[k];
+    renderDuty();
+  } catch (_) { /* offline: keep what is shown */ }
+  S.dutyTimer = setTimeout(refreshDuty, 60000);
 }
+
+// --- socket
+
+// Back-off and dead-connection detection are the shared module's; a reconnect resumes.
+const socket = new Socket('/ws/chat', {
+  onOpen: () => socket.send(S.token ? resumeFrame() : helloFrame()),
+  onFrame: (frame) => handle(frame),
+  onDown: () => {
+    if (S.exiting || S.state === 'ended' || S.state === 'idle') return false;
+    connectionLost();
+    return true;
+  },
+}, { pingEveryMs: 15000, deadAfterMs: 45000 });
 
 function send(frame) {
-  if (S.ws && S.ws.readyState === WebSocket.OPEN) {
-    S.ws.send(JSON.stringify(frame));
-    return true;
-  }
-  return false;
-}
-
-function connect(first) {
-  clearTimeout(S.reconnectTimer);
-  if (S.ws) {
-    S.ws.onclose = null;
-    S.ws.onmessage = null;
-    try { S.ws.close(); } catch (_) { /* already closed */ }
-  }
-  let ws;
-  try {
-    ws = new WebSocket(socketUrl());
-  } catch (_) {
-    scheduleReconnect();
-    return;
-  }
-  S.ws = ws;
-  ws.onopen = () => {
-    S.lastFrameAt = Date.now();
-    ws.send(JSON.stringify(first()));
-  };
-  ws.onmessage = (e) => {
-    S.lastFrameAt = Date.now();
-    let frame;
-    try { frame = JSON.parse(e.data); } catch (_) { return; }
-    handle(frame);
-  };
-  ws.onclose = () => {
-    if (S.ws !== ws) return;
-    S.ws = null;
-    if (S.exiting || S.state === 'ended' || S.state === 'idle') return;
-    connectionLost();
-  };
+  return socket.send(frame);
 }
 
 function helloFrame() {
-  return { type: 'hello', v: 1, language: S.lang };
+  return { type: 'hello', v: 1, language: S.lang, intake: forms.helloIntake() };
 }
 
 function resumeFrame() {
@@ -257,48 +329,25 @@ function connectionLost() {
   $('conn-banner').hidden = false;
   stopTyping();
   hideTheirTyping();
-  scheduleReconnect();
 }
 
-function scheduleReconnect() {
-  clearTimeout(S.reconnectTimer);
-  const delay = Math.min(10000, 500 * 2 ** S.attempt);
-  S.attempt += 1;
-  S.reconnectTimer = setTimeout(() => {
-    if (S.exiting || S.state === 'ended' || S.state === 'idle') return;
-    connect(S.token ? resumeFrame : helloFrame);
-  }, delay);
-}
-
-function keepAlive() {
-  if (!S.ws || S.ws.readyState !== WebSocket.OPEN) return;
-  if (Date.now() - S.lastFrameAt > DEAD_AFTER_MS) {
-    // Nothing heard for too long: the connection is dead even if the browser has not noticed.
-    const ws = S.ws;
-    S.ws = null;
-    ws.onclose = null;
-    try { ws.close(); } catch (_) { /* */ }
-    connectionLost();
-    return;
-  }
-  send({ type: 'ping' });
-}
-
-// ---------------------------------------------------------------- frames
+// --- frames
 
 function handle(f) {
   switch (f.type) {
     case 'welcome':
       S.token = f.token;
       try { sessionStorage.setItem(TOKEN_KEY, f.token); } catch (_) { /* private mode */ }
-      S.attempt = 0;
       $('conn-banner').hidden = true;
       if (S.state === 'starting') S.state = 'queued';
+      forms.sendIntake(f.token);
       resendPending();
       break;
     case 'queued':
+      // Back in the queue (a transfer, a lost advocate): nobody is typing any more.
       S.state = 'queued';
       S.advocate = null;
+      hideTheirTyping();
       showQueued(f);
       break;
     case 'joined':
@@ -348,11 +397,9 @@ function showQueued(f) {
 
 function showOffline(f) {
   S.state = 'idle';
-  if (f.contacts && S.config) S.config.contacts = f.contacts;
-  renderContacts();
-  const reason = ['no_advocates', 'outside_hours', 'queue_full'].includes(f.reason) ? f.reason : 'no_advocates';
+  // The frame's contacts are in the default language: the page shows its own.
+  const reason = ['no_advocates', 'outside_hours', 'queue_full', 'busy'].includes(f.reason) ? f.reason : 'no_advocates';
   setT($('offline-reason'), `offline_${reason}`);
-  $('offline-note').textContent = (f.contacts && f.contacts.note) || '';
   show('screen-offline');
   $('offline-title').focus();
 }
@@ -369,7 +416,8 @@ function onError(f) {
       break;
     case 'rate_limited':
       notice(t('error_rate_limited'));
-      if (f.id) setTimeout(resendPending, 2000);
+      // The server names the message and when to try again.
+      if (f.id) setTimeout(resendPending, f.retry_after_ms > 0 ? f.retry_after_ms : 2000);
       break;
     case 'not_assigned':
     case 'already_started':
@@ -401,11 +449,66 @@ function addLine(from, text, at, seq) {
   p.className = 'text';
   p.textContent = text;
   li.append(meta, p);
-  const log = $('log');
-  const nearBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 80;
-  log.append(li);
-  if (nearBottom || from === 'chatter') li.scrollIntoView({ block: 'end' });
+  place(li, seq, from === 'chatter');
+  if (from === 'advocate') countUnread();
   return li;
+}
+
+function atBottom() {
+  const box = $('log-scroll');
+  return box.scrollHeight - box.scrollTop - box.clientHeight < 40;
+}
+
+function toBottom() {
+  const box = $('log-scroll');
+  box.scrollTop = box.scrollHeight;
+  S.unseen = 0;
+  $('new-messages').hidden = true;
+}
+
+// A line's place: its seq; a note follows the lines seen before it; unacked lines come last.
+function orderOf(li) {
+  if (li.dataset.seq) return Number(li.dataset.seq);
+  if (li.dataset.order) return Number(li.dataset.order);
+  return Infinity;
+}
+
+function insertInOrder(li) {
+  const log = $('log');
+  const mine = orderOf(li);
+  let before = null;
+  if (mine !== Infinity) {
+    for (const other of log.children) {
+      if (other !== li && orderOf(other) > mine) { before = other; break; }
+    }
+  }
+  if (li.nextSibling !== before || li.parentNode !== log) log.insertBefore(li, before);
+}
+
+// Keeps the view still while the person reads back (a pill counts what is new instead).
+function place(li, seq, mine) {
+  const reading = !atBottom();
+  if (seq) li.dataset.seq = String(seq);
+  insertInOrder(li);
+  if (!reading || mine) {
+    toBottom();
+  } else {
+    S.unseen += 1;
+    setT($('new-messages'), 'new_messages', { count: S.unseen });
+    $('new-messages').hidden = false;
+  }
+}
+
+// Widget: counts (never text) of advocate lines while the panel is minimised or hidden.
+function countUnread() {
+  if (S.inWidget && (!S.widgetOpen || document.hidden)) setUnread(S.unread + 1);
+}
+
+function setUnread(n) {
+  S.unread = n;
+  if (S.inWidget) {
+    try { window.parent.postMessage({ type: 'haven:unread', count: n }, '*'); } catch (_) { /* */ }
+  }
 }
 
 function addSystem(key, vars) {
@@ -416,8 +519,8 @@ function addSystem(key, vars) {
   p.className = 'text';
   setT(p, key, vars);
   li.append(p);
-  $('log').append(li);
-  li.scrollIntoView({ block: 'end' });
+  li.dataset.order = String(S.lastSeq + 0.5);
+  place(li, 0, false);
 }
 
 function setState(li, key) {
@@ -447,7 +550,7 @@ function onMessage(f) {
     for (const [id, p] of S.pending) {
       if (!p.seq && p.text === f.text) {
         p.seq = f.seq;
-        p.li.dataset.seq = String(f.seq);
+        setSeq(p.li, f.seq);
         setState(p.li, 'sent');
         S.pending.delete(id);
         return;
@@ -457,7 +560,7 @@ function onMessage(f) {
     setState(li, 'sent');
     return;
   }
-  if (f.from === 'advocate') hideTheirTyping();
+  hideTheirTyping();
   const li = addLine(f.from === 'advocate' ? 'advocate' : 'system', f.text, f.at, f.seq);
   // Haven's own notes carry a key: show them in the reader's language.
   const note = f.from === 'system' && SYSTEM_NOTES[f.key];
@@ -469,6 +572,7 @@ const SYSTEM_NOTES = {
   transfer_to_advocate: 'sys_transfer_to_advocate',
   transfer_to_queue: 'sys_transfer_to_queue',
   advocate_disconnected: 'sys_advocate_disconnected',
+  lines_dropped: 'sys_lines_dropped',
 };
 
 function onAck(f) {
@@ -479,8 +583,14 @@ function onAck(f) {
   }
   if (!p) return;
   S.pending.delete(f.id);
-  p.li.dataset.seq = String(f.seq);
+  setSeq(p.li, f.seq);
   setState(p.li, 'sent');
+}
+
+// A line that learnt its seq moves to its place among the others.
+function setSeq(li, seq) {
+  li.dataset.seq = String(seq);
+  insertInOrder(li);
 }
 
 function markFailed(id) {
@@ -520,9 +630,13 @@ function sendMessage(e) {
   box.focus();
 }
 
-// ---------------------------------------------------------------- typing
+// --- typing
 
 function onInput() {
+  if (S.escArmed) {
+    S.escArmed = false;
+    notice('');
+  }
   if (S.state !== 'active') return;
   const hasText = $('message').value.trim() !== '';
   if (!hasText) {
@@ -554,7 +668,7 @@ function hideTheirTyping() {
   $('typing').hidden = true;
 }
 
-// ---------------------------------------------------------------- start / end
+// --- start / end
 
 function startChat() {
   notice('');
@@ -564,14 +678,23 @@ function startChat() {
   S.seen.clear();
   S.pending.clear();
   S.advocate = null;
-  S.attempt = 0;
+  S.unseen = 0;
+  $('new-messages').hidden = true;
   $('log').replaceChildren();
   $('queue-info').hidden = true;
   hideTheirTyping();
   setT($('chat-title'), 'connecting');
   show('screen-chat');
   $('message').focus();
-  if (!send(helloFrame())) connect(helloFrame);
+  if (!send(helloFrame())) socket.start();
+}
+
+function resumeChat() {
+  S.state = 'starting';
+  setT($('chat-title'), 'connecting');
+  show('screen-chat');
+  $('message').focus();
+  socket.start();
 }
 
 function forgetToken() {
@@ -580,22 +703,18 @@ function forgetToken() {
 }
 
 function endChat(reasonKey) {
+  const token = S.token; // for the exit survey, never after a purge
   S.state = 'ended';
   forgetToken();
-  clearTimeout(S.reconnectTimer);
   stopTyping();
   hideTheirTyping();
   S.pending.clear();
   $('conn-banner').hidden = true;
   $('confirm-end').hidden = true;
   $('end-chat').hidden = false;
-  if (S.ws) {
-    const ws = S.ws;
-    S.ws = null;
-    ws.onclose = null;
-    ws.close();
-  }
+  socket.stop();
   setT($('ended-reason'), reasonKey);
+  forms.offerSurvey($('ended-form'), reasonKey === 'ended_purged' ? null : token);
   show('screen-ended');
   $('ended-title').focus();
 }
@@ -614,15 +733,19 @@ function cancelEnd() {
 
 function confirmEnd() {
   send({ type: 'leave' });
+  setUnread(0);
   endChat('ended_chatter_left');
 }
 
-// ---------------------------------------------------------------- boot
+// --- boot
 
 function wire() {
   $('start').addEventListener('click', startChat);
   $('retry-chat').addEventListener('click', startChat);
-  $('new-chat').addEventListener('click', showStart);
+  $('new-chat').addEventListener('click', () => {
+    showStart();
+    refreshDuty();
+  });
   $('composer').addEventListener('submit', sendMessage);
   $('message').addEventListener('input', onInput);
   $('message').addEventListener('keydown', (e) => {
@@ -632,6 +755,30 @@ function wire() {
   $('confirm-end-no').addEventListener('click', cancelEnd);
   $('confirm-end-yes').addEventListener('click', confirmEnd);
   $('reload').addEventListener('click', () => location.reload());
+  $('resume-continue').addEventListener('click', resumeChat);
+  $('resume-leave').addEventListener('click', () => quickExit());
+  $('new-messages').addEventListener('click', toBottom);
+  $('log-scroll').addEventListener('scroll', () => {
+    if (atBottom()) {
+      S.unseen = 0;
+      $('new-messages').hidden = true;
+    }
+  });
+  // The page is as tall as the visible area, so the composer stays above the keyboard.
+  const vv = window.visualViewport;
+  if (vv) {
+    const fit = () => {
+      const keep = atBottom();
+      // × scale: a pinch-zoom must not shrink the layout.
+      document.documentElement.style.setProperty('--app-h', `${Math.round(vv.height * vv.scale)}px`);
+      if (keep) $('log-scroll').scrollTop = $('log-scroll').scrollHeight;
+    };
+    vv.addEventListener('resize', fit);
+    fit();
+  }
+  document.addEventListener('visibilitychange', () => {
+    if (!document.hidden && S.widgetOpen) setUnread(0);
+  });
   $('language').addEventListener('change', async (e) => {
     try {
       await loadStrings(e.target.value);
@@ -639,16 +786,19 @@ function wire() {
       e.target.value = S.lang;
     }
   });
-  for (const id of ['offline-title', 'ended-title']) $(id).tabIndex = -1;
-  S.pingTimer = setInterval(keepAlive, PING_EVERY_MS);
+  for (const id of ['offline-title', 'ended-title', 'resume-title']) $(id).tabIndex = -1;
+}
+
+async function getConfig() {
+  const res = await fetch('/api/public/config', { credentials: 'omit', cache: 'no-store' });
+  if (!res.ok) throw new Error(`config ${res.status}`);
+  return res.json();
 }
 
 async function boot() {
   wire();
   try {
-    const res = await fetch('/api/public/config', { credentials: 'omit', cache: 'no-store' });
-    if (!res.ok) throw new Error(`config ${res.status}`);
-    S.config = await res.json();
+    S.config = await getConfig();
   } catch (_) {
     $('load-failed').hidden = false;
     return;
@@ -658,14 +808,14 @@ async function boot() {
     S.exitUrl = c.quick_exit_url;
     $('quick-exit').href = c.quick_exit_url;
   }
-  if (c.page_title) document.title = c.page_title;
-  $('program-name').textContent = c.program_name || '';
-  for (const el of document.querySelectorAll('[data-emergency]')) {
-    el.textContent = c.emergency || '';
-    el.hidden = !c.emergency;
+  if (c.page) {
+    S.forgetOnPagehide = c.page.forget_on_pagehide !== false;
+    if (['always', 'unless_typing', 'off'].includes(c.page.escape_key)) S.escapeKey = c.page.escape_key;
   }
-  $('mandated-reporting').textContent = c.mandated_reporting || '';
-  $('closed-now').hidden = c.open_now !== false;
+  if (S.inWidget) {
+    // The host page needs the neutral site for its own Quick exit (minimised, Shift ×3).
+    try { window.parent.postMessage({ type: 'haven:exit-url', url: S.exitUrl }, '*'); } catch (_) { /* */ }
+  }
   const languages = Array.isArray(c.languages) && c.languages.length ? c.languages : ['en'];
   const select = $('language');
   for (const code of languages) {
@@ -684,16 +834,14 @@ async function boot() {
     try { await loadStrings(lang); } catch (_) { $('load-failed').hidden = false; return; }
   }
   select.value = lang;
-  renderContacts();
+  forms.offerIntake($('start-form'), startChat);
   let token = null;
   try { token = sessionStorage.getItem(TOKEN_KEY); } catch (_) { /* */ }
   if (token) {
-    // A reload during a chat: pick it up again, with the whole transcript.
+    // A reload, Back, a restored tab: someone else may hold the phone. Nothing until chosen.
     S.token = token;
-    S.state = 'starting';
-    setT($('chat-title'), 'connecting');
-    show('screen-chat');
-    connect(resumeFrame);
+    show('screen-resume');
+    $('resume-title').focus();
   } else {
     showStart();
   }
