@@ -16,6 +16,8 @@ use crate::hub::hours::ServiceHours;
 
 /// The defaults, compiled in so that `cargo run` needs no file on disk.
 pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
+/// The voluntary forms and statistics settings, a second embedded layer under the same keys.
+pub const FORMS_TOML: &str = include_str!("../config/forms.toml");
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -23,6 +25,8 @@ pub enum ConfigError {
     Parse(String),
     #[error("configuration key `{key}` is invalid: {reason}")]
     Invalid { key: &'static str, reason: String },
+    #[error("configuration key `{key}` is invalid: {reason}")]
+    Form { key: String, reason: String },
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -38,6 +42,44 @@ pub struct Config {
     pub queues: Vec<QueueConfig>,
     #[serde(default)]
     pub canned: Vec<CannedResponse>,
+    pub supervisors: SupervisorsConfig,
+    pub forms: crate::forms::FormsConfig,
+    pub stats: StatsConfig,
+    pub chatter_page: ChatterPageConfig,
+    pub protection: ProtectionConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SupervisorsConfig {
+    /// Supervisors and admins may open the transcript of a chat in progress from their board.
+    pub may_read_transcripts: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatsConfig {
+    pub suppress_below: u64,
+    pub fiscal_year_start_month: u32,
+    pub flush_secs: u64,
+}
+
+/// How the chatter page behaves in the browser (sent to it in `/api/public/config`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChatterPageConfig {
+    /// Drop the resume token when the page is left (`pagehide`), so Back never resumes.
+    pub forget_on_pagehide: bool,
+    /// What Escape does: always exit, exit unless the message box has text, or nothing.
+    pub escape_key: EscapeKey,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, serde::Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum EscapeKey {
+    Always,
+    UnlessTyping,
+    Off,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -49,6 +91,35 @@ pub struct ServerConfig {
     pub frame_ancestors: Vec<String>,
     pub web_dir: String,
     pub shutdown_grace_secs: u64,
+    /// The origin browsers reach Haven at (`https://chat.example.org`); empty: the bound
+    /// address (set at start). Origin checks use it, never the `Host` header.
+    pub public_origin: String,
+    /// Milliseconds a staff request waits for the database before `503 store_unavailable`.
+    pub store_wait_ms: u64,
+}
+
+impl ServerConfig {
+    /// Fills in an empty `public_origin` from the address actually bound (for development).
+    pub fn resolve_public_origin(&mut self, local: std::net::SocketAddr) {
+        if self.public_origin.is_empty() {
+            if !local.ip().is_loopback() {
+                tracing::warn!(
+                    "server.public_origin is not set: browsers must use http://{local}; set it to the address people open (e.g. https://chat.example.org)"
+                );
+            }
+            self.public_origin = format!("http://{local}");
+        }
+    }
+
+    /// Haven's own origins: the public one, and its `localhost` twin when it is a loopback
+    /// address (development).
+    pub fn own_origins(&self) -> Vec<String> {
+        let mut origins = vec![self.public_origin.clone()];
+        if let Some(port) = self.public_origin.strip_prefix("http://127.0.0.1:") {
+            origins.push(format!("http://localhost:{port}"));
+        }
+        origins
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -63,6 +134,14 @@ pub struct ProgramConfig {
     pub mandated_reporting: String,
     pub quick_exit_url: String,
     pub languages: Vec<String>,
+    /// The number the emergency line's `tel:` link dials (e.g. "911").
+    pub emergency_number: String,
+    /// The number the hotline's `sms:` link texts, and the message it starts with.
+    pub hotline_sms: String,
+    pub hotline_sms_body: String,
+    /// `[program.text.<lang>]`: the texts above in other languages (see `program_text`).
+    #[serde(default)]
+    pub text: std::collections::BTreeMap<String, crate::program_text::ProgramText>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -93,12 +172,36 @@ pub struct LimitsConfig {
     pub max_chatter_connections: usize,
 }
 
+/// Abuse resistance: connection hygiene, anonymous per-client limits, memory bounds, metrics.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProtectionConfig {
+    pub hello_timeout_secs: u64,
+    pub followup_timeout_secs: u64,
+    pub waiting_grace_secs: u64,
+    pub max_connections: usize,
+    pub max_connections_per_client: usize,
+    pub header_read_timeout_secs: u64,
+    pub write_timeout_secs: u64,
+    pub close_timeout_secs: u64,
+    pub max_sockets_per_client: usize,
+    pub new_chats_per_client_per_minute: u32,
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    pub client_ip_header: String,
+    pub transcript_memory_budget_bytes: usize,
+    pub metrics_bind: String,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AuthConfig {
-    pub session_ttl_hours: u64,
+    pub session_idle_minutes: u64,
+    pub session_absolute_hours: u64,
     pub secure_cookies: bool,
     pub max_failed_logins_per_minute: u32,
+    /// Seconds between an open console's checks that its staff session still exists.
+    pub console_session_check_secs: u64,
+    pub audit_retention_days: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -135,12 +238,21 @@ pub struct QueueConfig {
 pub struct CannedResponse {
     pub title: String,
     pub text: String,
+    /// The language it is written in (a tag such as "es"); the console offers it only in chats
+    /// in that language. Absent: offered in every chat.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
 }
 
 impl Config {
+    /// The embedded layers: `config/default.toml`, then `config/forms.toml`.
+    fn defaults() -> Figment {
+        Figment::from(Toml::string(DEFAULT_TOML)).merge(Toml::string(FORMS_TOML))
+    }
+
     /// The embedded defaults alone (what `cargo run` uses with no file and no environment).
     pub fn embedded_defaults() -> Config {
-        let config: Config = Figment::from(Toml::string(DEFAULT_TOML))
+        let config: Config = Self::defaults()
             .extract()
             .expect("the embedded config/default.toml is valid");
         config
@@ -148,7 +260,7 @@ impl Config {
 
     /// Defaults, then `file`, then `HAVEN_…` environment variables; validated.
     pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
-        let mut figment = Figment::from(Toml::string(DEFAULT_TOML));
+        let mut figment = Self::defaults();
         if let Some(path) = file {
             if !path.exists() {
                 return Err(ConfigError::Parse(format!(
@@ -158,8 +270,19 @@ impl Config {
             }
             figment = figment.merge(Toml::file(path));
         }
-        figment = figment.merge(Env::prefixed("HAVEN_").split("__"));
+        figment = figment.merge(Env::prefixed("HAVEN_").ignore(&["CONFIG"]).split("__"));
         let config: Config = figment
+            .extract()
+            .map_err(|e| ConfigError::Parse(e.to_string()))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// The defaults overlaid with one TOML document, validated (no file, no environment): what
+    /// the fuzz targets and the randomized parser tests feed.
+    pub fn from_toml_str(text: &str) -> Result<Config, ConfigError> {
+        let config: Config = Self::defaults()
+            .merge(Toml::string(text))
             .extract()
             .map_err(|e| ConfigError::Parse(e.to_string()))?;
         config.validate()?;
@@ -205,7 +328,66 @@ impl Config {
             "limits.max_chatter_connections",
             l.max_chatter_connections as u64,
         )?;
-        positive("auth.session_ttl_hours", self.auth.session_ttl_hours)?;
+        positive(
+            "auth.console_session_check_secs",
+            self.auth.console_session_check_secs,
+        )?;
+        let p = &self.protection;
+        positive("protection.hello_timeout_secs", p.hello_timeout_secs)?;
+        positive("protection.followup_timeout_secs", p.followup_timeout_secs)?;
+        positive("protection.waiting_grace_secs", p.waiting_grace_secs)?;
+        positive(
+            "protection.header_read_timeout_secs",
+            p.header_read_timeout_secs,
+        )?;
+        positive("protection.write_timeout_secs", p.write_timeout_secs)?;
+        positive("protection.close_timeout_secs", p.close_timeout_secs)?;
+        positive(
+            "protection.max_connections_per_client",
+            p.max_connections_per_client as u64,
+        )?;
+        positive(
+            "protection.max_sockets_per_client",
+            p.max_sockets_per_client as u64,
+        )?;
+        positive(
+            "protection.new_chats_per_client_per_minute",
+            p.new_chats_per_client_per_minute.into(),
+        )?;
+        if p.transcript_memory_budget_bytes < c.max_transcript_bytes {
+            return Err(ConfigError::Invalid {
+                key: "protection.transcript_memory_budget_bytes",
+                reason: "must hold at least one full transcript (chat.max_transcript_bytes)".into(),
+            });
+        }
+        if !p.metrics_bind.is_empty() {
+            p.metrics_bind
+                .parse::<std::net::SocketAddr>()
+                .map_err(|e| ConfigError::Invalid {
+                    key: "protection.metrics_bind",
+                    reason: format!("expected an address such as 127.0.0.1:9100, or empty ({e})"),
+                })?;
+        }
+        if http::HeaderName::from_bytes(p.client_ip_header.as_bytes()).is_err() {
+            return Err(ConfigError::Invalid {
+                key: "protection.client_ip_header",
+                reason: "not a valid HTTP header name".into(),
+            });
+        }
+        positive("auth.session_idle_minutes", self.auth.session_idle_minutes)?;
+        positive(
+            "auth.session_absolute_hours",
+            self.auth.session_absolute_hours,
+        )?;
+        positive(
+            "auth.max_failed_logins_per_minute",
+            self.auth.max_failed_logins_per_minute.into(),
+        )?;
+        positive("auth.audit_retention_days", self.auth.audit_retention_days)?;
+        positive("server.store_wait_ms", self.server.store_wait_ms)?;
+        if !self.server.public_origin.is_empty() {
+            check_origin("server.public_origin", &self.server.public_origin)?;
+        }
         if l.ws_max_message_bytes < c.max_message_bytes + 512 {
             return Err(ConfigError::Invalid {
                 key: "limits.ws_max_message_bytes",
@@ -230,24 +412,11 @@ impl Config {
                 key: "server.bind",
                 reason: format!("expected an address such as 127.0.0.1:8080 ({e})"),
             })?;
-        for origin in self
-            .server
-            .allowed_origins
-            .iter()
-            .chain(&self.server.frame_ancestors)
-        {
-            if !(origin.starts_with("http://") || origin.starts_with("https://"))
-                || origin.ends_with('/')
-                || origin.contains(char::is_whitespace)
-                || origin.contains(';')
-            {
-                return Err(ConfigError::Invalid {
-                    key: "server.allowed_origins",
-                    reason: format!(
-                        "`{origin}` is not an origin such as https://example.org (scheme and host, no path)"
-                    ),
-                });
-            }
+        for origin in &self.server.allowed_origins {
+            check_origin("server.allowed_origins", origin)?;
+        }
+        for origin in &self.server.frame_ancestors {
+            check_origin("server.frame_ancestors", origin)?;
         }
         if self.queues.is_empty() {
             return Err(ConfigError::Invalid {
@@ -270,6 +439,20 @@ impl Config {
                 reason: "list at least one language".into(),
             });
         }
+        let p = &self.program;
+        if !(p.quick_exit_url.starts_with("https://") || p.quick_exit_url.starts_with("http://")) {
+            return Err(ConfigError::Invalid {
+                key: "program.quick_exit_url",
+                reason: "must be an http:// or https:// address".into(),
+            });
+        }
+        let dialable = |s: &str| s.chars().all(|c| c.is_ascii_digit() || c == '+');
+        if !dialable(&p.emergency_number) || !dialable(&p.hotline_sms) {
+            return Err(ConfigError::Invalid {
+                key: "program.emergency_number",
+                reason: "program.emergency_number and program.hotline_sms hold digits (and +) only, or are empty".into(),
+            });
+        }
         if self.service_hours.utc_offset_minutes.abs() > 14 * 60 {
             return Err(ConfigError::Invalid {
                 key: "service_hours.utc_offset_minutes",
@@ -284,14 +467,75 @@ impl Config {
             key: "service_hours.windows",
             reason,
         })?;
-        tracing_subscriber::EnvFilter::try_new(&self.log.level).map_err(|e| {
-            ConfigError::Invalid {
-                key: "log.level",
-                reason: e.to_string(),
-            }
+        self.forms.validate(&self.program.languages)?;
+        if self.stats.suppress_below < 5 {
+            return Err(ConfigError::Invalid {
+                key: "stats.suppress_below",
+                reason: "must be at least 5: smaller counts could point at a person".into(),
+            });
+        }
+        if !(1..=12).contains(&self.stats.fiscal_year_start_month) {
+            return Err(ConfigError::Invalid {
+                key: "stats.fiscal_year_start_month",
+                reason: "must be a month number from 1 to 12".into(),
+            });
+        }
+        positive("stats.flush_secs", self.stats.flush_secs)?;
+        check_log_level(&self.log.level).map_err(|reason| ConfigError::Invalid {
+            key: "log.level",
+            reason,
         })?;
         Ok(())
     }
+}
+
+fn check_origin(key: &'static str, origin: &str) -> Result<(), ConfigError> {
+    let rest = origin
+        .strip_prefix("http://")
+        .or_else(|| origin.strip_prefix("https://"));
+    let fine = rest.is_some_and(|host| {
+        !host.is_empty()
+            && host
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-.:[]".contains(c))
+    });
+    if !fine {
+        return Err(ConfigError::Invalid {
+            key,
+            reason: format!(
+                "`{origin}` is not an origin such as https://example.org (scheme and host, no path)"
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// A tracing filter of comma-separated `level` or `target=level` directives. Stricter than
+/// `EnvFilter`, which takes a misspelt level as a target name and silences every line.
+fn check_log_level(filter: &str) -> Result<(), String> {
+    const LEVELS: &[&str] = &["off", "error", "warn", "info", "debug", "trace"];
+    let level_ok = |l: &str| LEVELS.contains(&l.to_ascii_lowercase().as_str());
+    if filter.trim().is_empty() {
+        return Err("is empty; use e.g. \"info\" or \"haven=debug,info\"".into());
+    }
+    for directive in filter.split(',').map(str::trim) {
+        let ok = match directive.split_once('=') {
+            None => level_ok(directive),
+            Some((target, level)) => {
+                !target.is_empty()
+                    && target
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
+                    && level_ok(level)
+            }
+        };
+        if !ok {
+            return Err(format!(
+                "`{directive}` is not a level (off, error, warn, info, debug, trace) or target=level"
+            ));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -301,6 +545,33 @@ mod tests {
     #[test]
     fn embedded_defaults_are_valid() {
         Config::embedded_defaults().validate().unwrap();
+    }
+
+    #[test]
+    fn a_misspelt_log_level_is_refused_and_named() {
+        let mut config = Config::embedded_defaults();
+        for bad in ["infoo", "haven=verbose", "", "haven"] {
+            config.log.level = bad.into();
+            let error = config.validate().unwrap_err().to_string();
+            assert!(error.contains("log.level"), "{bad}: {error}");
+        }
+        for good in [
+            "info",
+            "haven=debug,info",
+            "WARN",
+            "tower_http::trace=debug",
+        ] {
+            config.log.level = good.into();
+            config.validate().unwrap();
+        }
+    }
+
+    #[test]
+    fn a_bad_frame_ancestor_names_its_own_key() {
+        let mut config = Config::embedded_defaults();
+        config.server.frame_ancestors = vec!["example.org/".into()];
+        let error = config.validate().unwrap_err().to_string();
+        assert!(error.contains("server.frame_ancestors"), "{error}");
     }
 
     #[test]

@@ -36,6 +36,21 @@ pub enum ErrorCode {
     NotFound,
     ServerBusy,
     Internal,
+    /// Close reason: no `hello`/`resume` in time.
+    HelloTimeout,
+    /// Close reason: a `hello` never followed by anything the page does.
+    Abandoned,
+    CrossSiteRequest,
+    UnsupportedMediaType,
+    MethodNotAllowed,
+    StoreUnavailable,
+    WeakPassword,
+    PasswordChangeRequired,
+    UsernameTaken,
+    LastAdmin,
+    SecondFactorRequired,
+    InvalidSecondFactor,
+    SecondFactorEnrolmentRequired,
 }
 
 /// What the hub refuses. Every variant is the caller's doing; the hub has no failures of its own.
@@ -65,6 +80,8 @@ pub enum HubError {
     MessageTooLong,
     #[error("The intake answers are too large or not simple values.")]
     InvalidIntake,
+    #[error("Your role may not do that.")]
+    Forbidden,
 }
 
 impl HubError {
@@ -82,6 +99,7 @@ impl HubError {
             HubError::NotStarted => ErrorCode::NotStarted,
             HubError::MessageTooLong => ErrorCode::MessageTooLong,
             HubError::InvalidIntake => ErrorCode::InvalidFrame,
+            HubError::Forbidden => ErrorCode::Forbidden,
         }
     }
 }

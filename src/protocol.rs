@@ -38,8 +38,22 @@ pub enum ChatterFrame {
     Typing {
         on: bool,
     },
-    Leave,
+    Leave {
+        /// Why: `quick_exit` tells the advocate the person left in a hurry. Any other value
+        /// (or none) is an ordinary leave: a leave is never refused for its reason.
+        #[serde(default)]
+        reason: Option<LeaveReason>,
+    },
     Ping,
+}
+
+/// The chatter's reason for `leave`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LeaveReason {
+    QuickExit,
+    #[serde(other)]
+    Other,
 }
 
 impl ChatterFrame {
@@ -79,11 +93,31 @@ pub enum ConsoleFrame {
         chat_id: Uuid,
     },
     Ping,
+    /// Supervisors and admins, when the program allows it: the transcript of an open chat.
+    ReadTranscript {
+        chat_id: Uuid,
+    },
+    /// Supervisors and admins: move any open chat to another advocate or queue.
+    Reassign {
+        chat_id: Uuid,
+        #[serde(default)]
+        to_advocate: Option<Uuid>,
+        #[serde(default)]
+        to_queue: Option<String>,
+    },
 }
 
 impl ConsoleFrame {
     pub const TYPES: &'static [&'static str] = &[
-        "status", "claim", "message", "typing", "transfer", "end", "ping",
+        "status",
+        "claim",
+        "message",
+        "typing",
+        "transfer",
+        "end",
+        "ping",
+        "reassign",
+        "read_transcript",
     ];
 }
 
@@ -119,6 +153,9 @@ pub enum SystemNote {
     TransferToAdvocate,
     TransferToQueue,
     AdvocateDisconnected,
+    /// Lines were dropped: the transcript reached its bound, or a reconnecting side could not
+    /// be given everything it missed.
+    LinesDropped,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -134,6 +171,8 @@ pub enum OfflineReason {
     NoAdvocates,
     OutsideHours,
     QueueFull,
+    /// Haven is protecting itself (memory budget, too many new chats from one client).
+    Busy,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -206,7 +245,8 @@ pub struct QueueEntry<'a> {
     pub queue: &'a str,
     pub language: Option<&'a str>,
     pub waiting_since: u64,
-    pub intake: Option<&'a Map<String, Value>>,
+    /// Without a name, other free text or a zip code: those never go to every console.
+    pub intake: Option<Map<String, Value>>,
     pub transferred: bool,
 }
 
@@ -217,6 +257,8 @@ pub struct AdvocateEntry<'a> {
     pub available: bool,
     pub load: usize,
     pub capacity: usize,
+    /// False while their console is away within the resume grace period.
+    pub connected: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -231,12 +273,16 @@ pub struct OverviewChat<'a> {
     pub advocate: &'a str,
     pub queue: &'a str,
     pub since: u64,
+    pub advocate_id: Uuid,
+    pub language: Option<&'a str>,
 }
 
 #[derive(Debug, Serialize)]
 pub struct OverviewQueue<'a> {
     pub id: &'a str,
     pub waiting: usize,
+    /// When the chatter waiting longest in this queue started waiting; `null` when empty.
+    pub longest_waiting_since: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize)]
@@ -244,6 +290,8 @@ pub struct OverviewQueue<'a> {
 pub enum LeftReason {
     Left,
     TimedOut,
+    /// The chatter used Quick exit (button, Escape or Shift ×3): they may be in danger.
+    QuickExit,
 }
 
 #[derive(Debug, Clone, Copy, Serialize)]
@@ -252,6 +300,10 @@ pub enum ReleaseReason {
     EndedByYou,
     Transferred,
     ServerClosing,
+    /// A supervisor ended the chat.
+    EndedBySupervisor,
+    /// A supervisor gave the chat to someone else.
+    Reassigned,
 }
 
 /// Server → advocate console.
@@ -265,11 +317,17 @@ pub enum ToConsole<'a> {
         capacity: usize,
         queues: &'a [QueueConfig],
         canned: &'a [CannedResponse],
+        /// This person may read transcripts of chats in progress (`read_transcript`).
+        may_read_transcripts: bool,
     },
     Status {
         available: bool,
         load: usize,
         capacity: usize,
+        /// Within service hours: when false, chatters are turned away (`outside_hours`).
+        open_now: bool,
+        /// The waiting line is at `chat.max_waiting`: new chatters are turned away.
+        queue_full: bool,
     },
     Queue {
         entries: Vec<QueueEntry<'a>>,
@@ -322,6 +380,12 @@ pub enum ToConsole<'a> {
     Error(ErrorBody<'a>),
     ServerClosing,
     Pong,
+    /// Answer to `read_transcript`: the chat's lines so far (read-only).
+    Transcript {
+        chat_id: Uuid,
+        advocate: &'a str,
+        history: Vec<MessageView<'a>>,
+    },
 }
 
 /// Serialise a frame once; the text is shared by every recipient.
@@ -380,6 +444,24 @@ pub fn decode<T: for<'de> Deserialize<'de>>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn leave_carries_an_optional_reason_and_is_never_refused_for_it() {
+        let types = ChatterFrame::TYPES;
+        let reason = |t: &str| match decode::<ChatterFrame>(t, types) {
+            Ok(ChatterFrame::Leave { reason }) => reason,
+            other => panic!("{t}: {other:?}"),
+        };
+        assert_eq!(reason(r#"{"type":"leave"}"#), None);
+        assert_eq!(
+            reason(r#"{"type":"leave","reason":"quick_exit"}"#),
+            Some(LeaveReason::QuickExit)
+        );
+        assert_eq!(
+            reason(r#"{"type":"leave","reason":"bored"}"#),
+            Some(LeaveReason::Other)
+        );
+    }
 
     #[test]
     fn decode_sorts_bad_input_into_codes() {

@@ -1,16 +1,20 @@
 //! Builds the application from a configuration: the store, the hub, the router, the
 //! background tasks; runs it until shutdown.
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
-use axum::serve::ListenerExt;
 use tokio::{net::TcpListener, sync::Semaphore};
 use tokio_util::sync::CancellationToken;
 
 use crate::{
+    abuse::{self, Protection},
     auth::Auth,
     config::Config,
+    forms::Forms,
+    http::ForgetBudget,
     hub::{self, Hub, Settings},
+    metrics::Metrics,
+    stats::Stats,
     store::{Store, StoreError},
 };
 
@@ -22,6 +26,17 @@ pub struct AppState {
     pub auth: Auth,
     /// Caps concurrent chatter sockets.
     pub chatter_slots: Arc<Semaphore>,
+    /// The voluntary forms: definitions, submissions, erasure.
+    pub forms: Forms,
+    /// Aggregate statistics for evaluators.
+    pub stats: Stats,
+    /// Attempts at deletion codes, for everyone together.
+    pub forget_budget: Arc<ForgetBudget>,
+    /// Anonymous per-client limits (keyed hashes of addresses, never the addresses).
+    pub protection: Protection,
+    pub metrics: Metrics,
+    /// Fires on shutdown once the hub has told every chat: every socket then closes.
+    pub closing: CancellationToken,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -50,17 +65,31 @@ pub struct Application {
     port: u16,
     state: AppState,
     shutdown: CancellationToken,
+    /// The separate `/metrics` listener, when configured.
+    metrics_listener: Option<TcpListener>,
+    max_connections: usize,
 }
 
 impl Application {
     /// Opens the store and binds the listener; nothing is served until `run_until_stopped`.
     pub async fn build(config: Config) -> Result<Application, StartupError> {
-        let store = Store::open(&config.server.data_dir)?;
+        Application::build_with_clock(config, crate::auth::Clock::default()).await
+    }
+
+    /// [`Application::build`] with the clock sessions are judged by (tests move it forward).
+    pub async fn build_with_clock(
+        mut config: Config,
+        clock: crate::auth::Clock,
+    ) -> Result<Application, StartupError> {
+        let store = Store::open(&config.server.data_dir)?.with_wait(
+            std::time::Duration::from_millis(config.server.store_wait_ms),
+        );
         if store.count_admins()? == 0 {
             tracing::warn!(
                 "no admin account yet: create one with `haven staff add NAME --role admin` (the password is read from the prompt or stdin)"
             );
         }
+        config.program.warn_missing_texts(&config.queues);
         let listener = TcpListener::bind(&config.server.bind)
             .await
             .map_err(|source| StartupError::Bind {
@@ -74,22 +103,70 @@ impl Application {
                 source,
             })?
             .port();
+        config
+            .server
+            .resolve_public_origin(std::net::SocketAddr::new(
+                listener
+                    .local_addr()
+                    .map_or([127, 0, 0, 1].into(), |a| a.ip()),
+                port,
+            ));
+        let config = Arc::new(config);
+        let forms = Forms::new(Arc::clone(&config), store.clone())?;
+        let stats = Stats::new(Arc::clone(&config), store.clone());
+        let mut settings = Settings::from_config(&config);
+        settings.recorder = Some(stats.recorder());
+        let metrics_listener = match config.protection.metrics_bind.as_str() {
+            "" => None,
+            addr => Some(
+                TcpListener::bind(addr)
+                    .await
+                    .map_err(|source| StartupError::Bind {
+                        addr: addr.to_owned(),
+                        source,
+                    })?,
+            ),
+        };
+        let fd_limit = abuse::fd::raise_limit();
+        let max_connections =
+            abuse::fd::connection_cap(config.protection.max_connections, fd_limit);
+        tracing::info!(
+            fd_limit = fd_limit.unwrap_or(0),
+            max_connections,
+            "connection cap"
+        );
         let state = AppState {
-            hub: Hub::new(Settings::from_config(&config)),
-            auth: Auth::new(store, &config.auth),
+            hub: Hub::new(settings),
+            auth: Auth::new(store, &config.auth, clock)?,
             chatter_slots: Arc::new(Semaphore::new(config.limits.max_chatter_connections)),
-            config: Arc::new(config),
+            forms,
+            stats,
+            forget_budget: Arc::new(ForgetBudget::default()),
+            protection: Protection::new(&config.protection),
+            metrics: Metrics::new(),
+            closing: CancellationToken::new(),
+            config,
         };
         Ok(Application {
             listener,
             port,
             state,
             shutdown: CancellationToken::new(),
+            metrics_listener,
+            max_connections,
         })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The port of the `/metrics` listener, when one is configured.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics_listener
+            .as_ref()
+            .and_then(|l| l.local_addr().ok())
+            .map(|a| a.port())
     }
 
     pub fn shutdown_handle(&self) -> ShutdownHandle {
@@ -103,36 +180,73 @@ impl Application {
             port,
             state,
             shutdown,
+            metrics_listener,
+            max_connections,
         } = self;
         let purge = hub::purge::spawn(&state.hub, shutdown.clone());
         let sessions = spawn_session_cleanup(state.auth.clone(), shutdown.clone());
+        let housekeeping = crate::forms::spawn_housekeeping(state.forms.clone(), shutdown.clone());
+        let flusher = crate::stats::spawn_flusher(state.stats.clone(), shutdown.clone());
+        let metrics = metrics_listener.map(|listener| {
+            tokio::spawn(crate::metrics::serve(
+                listener,
+                state.metrics.clone(),
+                state.hub.clone(),
+                shutdown.clone(),
+            ))
+        });
         let router = crate::http::routes(state.clone()).with_state(state.clone());
         tracing::info!(port, "listening");
 
-        let hub = state.hub.clone();
-        let stop = shutdown.clone();
-        let grace = std::time::Duration::from_secs(state.config.server.shutdown_grace_secs);
-        // Served without connection info: Haven never looks at who is connecting.
-        // Chat frames are small and interactive: without TCP_NODELAY a reply that follows
-        // another (`message` then `ack`) waits ~40 ms for the peer's delayed ACK.
-        let listener = listener.tap_io(|tcp| {
-            let _ = tcp.set_nodelay(true);
-        });
-        let served = axum::serve(listener, router).with_graceful_shutdown(async move {
-            stop.cancelled().await;
-            // Tell every socket first, so people see why the chat ended.
-            hub.shutdown();
-            tracing::info!("shutting down");
-        });
-        // Sockets are long-lived: after telling them, give them `grace` to close, then stop.
-        let result = tokio::select! {
-            result = served => result,
-            _ = async { shutdown.cancelled().await; tokio::time::sleep(grace).await } => Ok(()),
+        let grace = Duration::from_secs(state.config.server.shutdown_grace_secs);
+        // The server loop stops accepting on `stop_accepting`, which fires only after the hub
+        // has told every chat and console why (then `closing` closes every other socket).
+        let stop_accepting = CancellationToken::new();
+        let announce = {
+            let (hub, closing, stop_accepting) = (
+                state.hub.clone(),
+                state.closing.clone(),
+                stop_accepting.clone(),
+            );
+            let shutdown = shutdown.clone();
+            tokio::spawn(async move {
+                shutdown.cancelled().await;
+                hub.shutdown();
+                closing.cancel();
+                stop_accepting.cancel();
+                tracing::info!("shutting down");
+            })
         };
+        let options = crate::serve::ServeOptions {
+            max_connections,
+            header_read_timeout: Duration::from_secs(
+                state.config.protection.header_read_timeout_secs,
+            ),
+        };
+        crate::serve::serve(
+            listener,
+            router,
+            options,
+            state.metrics.clone(),
+            state.protection.clone(),
+            stop_accepting,
+            grace,
+        )
+        .await;
+        announce.abort();
         purge.abort();
         sessions.abort();
+        housekeeping.abort();
+        // The last counts of the day are written before Haven stops.
+        if let Err(error) = state.stats.flush().await {
+            tracing::error!(%error, "could not write the operational counts at shutdown");
+        }
+        flusher.abort();
+        if let Some(metrics) = metrics {
+            metrics.abort();
+        }
         tracing::info!("stopped");
-        result
+        Ok(())
     }
 }
 

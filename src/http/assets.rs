@@ -21,6 +21,10 @@ fn file_for(path: &str) -> Option<String> {
     let file = match path {
         "/" | "/chat" | "/chat/" => "chat/index.html".to_string(),
         "/console" | "/console/" => "console/index.html".to_string(),
+        "/stats" | "/stats/" => "stats/index.html".to_string(),
+        "/forget" | "/forget/" => "forget/index.html".to_string(),
+        "/followups" | "/followups/" => "followups/index.html".to_string(),
+        "/admin" | "/admin/" => "admin/index.html".to_string(),
         other => other.trim_start_matches('/').to_string(),
     };
     // No way out of web/: only plain path segments.
@@ -44,9 +48,12 @@ pub async fn serve(State(state): State<AppState>, request: Request) -> Response 
     let Some(file) = file_for(request.uri().path()) else {
         return not_found();
     };
-    let Some(body) = load(&state, &file).await else {
+    let Some(mut body) = load(&state, &file).await else {
         return not_found();
     };
+    if file == "chat/index.html" {
+        body = with_exit_url(&body, &state.config.program.quick_exit_url);
+    }
     let mime = mime_guess::from_path(&file).first_or_octet_stream();
     let mut response = body.into_response();
     if let Ok(value) = HeaderValue::from_str(mime.essence_str()) {
@@ -64,13 +71,49 @@ pub async fn serve(State(state): State<AppState>, request: Request) -> Response 
     response
 }
 
+/// The placeholder in `web/chat/index.html` for the neutral site, so that Quick exit is a plain
+/// link that works before (or without) any script.
+const EXIT_URL_PLACEHOLDER: &str = "__QUICK_EXIT_URL__";
+
+fn with_exit_url(html: &[u8], url: &str) -> Vec<u8> {
+    String::from_utf8_lossy(html)
+        .replace(EXIT_URL_PLACEHOLDER, &html_escape(url))
+        .into_bytes()
+}
+
+/// Escapes text for HTML: element content or an attribute value in double quotes.
+pub(super) fn html_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 fn not_found() -> Response {
     (StatusCode::NOT_FOUND, "Not found\n").into_response()
 }
 
 #[cfg(test)]
 mod tests {
-    use super::file_for;
+    use super::{file_for, with_exit_url};
+
+    #[test]
+    fn the_exit_url_goes_into_the_page_escaped() {
+        let html = br#"<a href="__QUICK_EXIT_URL__">"#;
+        let out = with_exit_url(html, r#"https://example.org/?a=1&b="x"<y>'"#);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            r#"<a href="https://example.org/?a=1&amp;b=&quot;x&quot;&lt;y&gt;&#39;">"#
+        );
+    }
 
     #[test]
     fn paths_map_into_web_and_never_out() {

@@ -1,29 +1,114 @@
 //! What anyone may read: health and the chatter page's settings (no secrets).
 
-use axum::{extract::State, Json};
+use std::collections::BTreeMap;
+
+use axum::{
+    extract::{Query, State},
+    Json,
+};
+use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::startup::AppState;
+use crate::{hub::hours::unix_now, startup::AppState};
 
 pub async fn healthz() -> Json<Value> {
     Json(json!({ "status": "ok" }))
 }
 
-pub async fn config(State(state): State<AppState>) -> Json<Value> {
-    let program = &state.config.program;
+#[derive(Debug, Deserialize)]
+pub struct ConfigQuery {
+    /// The language of the top-level texts; anything not offered gets the default language.
+    lang: Option<String>,
+}
+
+/// The chatter page's settings. Top-level texts are in `?lang=` (or the default language);
+/// `texts` holds every offered language, fallbacks filled in, so a language switch needs no
+/// second request.
+pub async fn config(
+    State(state): State<AppState>,
+    Query(query): Query<ConfigQuery>,
+) -> Json<Value> {
+    let config = &state.config;
+    let program = &config.program;
+    let default = program.languages[0].as_str();
+    let lang = query
+        .lang
+        .as_deref()
+        .filter(|l| program.languages.iter().any(|o| o == l))
+        .unwrap_or(default);
+    let text = program.text_for(lang, &config.queues);
+    let texts: BTreeMap<&str, Value> = program
+        .languages
+        .iter()
+        .map(|l| {
+            let t = program.text_for(l, &config.queues);
+            (l.as_str(), serde_json::to_value(t).unwrap_or(Value::Null))
+        })
+        .collect();
+    let queues: Vec<Value> = config
+        .queues
+        .iter()
+        .map(|q| {
+            json!({
+                "id": q.id,
+                "name": text.queue_names.get(&q.id).unwrap_or(&q.name),
+                "languages": q.languages,
+            })
+        })
+        .collect();
+    let open_now = state.hub.is_open_now();
+    let next_open_at = state
+        .hub
+        .settings()
+        .hours
+        .next_open_at(unix_now())
+        .map(|secs| secs * 1000);
     Json(json!({
-        "program_name": program.name,
-        "page_title": program.page_title,
-        "emergency": program.emergency,
+        "lang": lang,
+        "program_name": text.program_name,
+        "page_title": text.page_title,
+        "emergency": text.emergency,
         "contacts": {
-            "phone": program.hotline_phone,
-            "text": program.hotline_text,
-            "note": program.offline_note,
+            "phone": text.hotline_phone,
+            "text": text.hotline_text,
+            "note": text.offline_note,
         },
-        "mandated_reporting": program.mandated_reporting,
+        "mandated_reporting": text.mandated_reporting,
+        "texts": texts,
+        "dial": {
+            "emergency": program.emergency_number,
+            "hotline": dialable(&text.hotline_phone),
+            "sms": program.hotline_sms,
+            "sms_body": program.hotline_sms_body,
+        },
         "quick_exit_url": program.quick_exit_url,
         "languages": program.languages,
-        "queues": state.config.queues,
-        "open_now": state.hub.is_open_now(),
+        "queues": queues,
+        "open_now": open_now,
+        "on_duty": open_now && state.hub.on_duty() > 0,
+        "next_open_at": next_open_at,
+        "page": {
+            "forget_on_pagehide": config.chatter_page.forget_on_pagehide,
+            "escape_key": config.chatter_page.escape_key,
+        },
     }))
+}
+
+/// What a `tel:` link dials for a phone number as people write it ("1-800-799-7233").
+fn dialable(phone: &str) -> String {
+    phone
+        .chars()
+        .enumerate()
+        .filter(|&(i, c)| c.is_ascii_digit() || (i == 0 && c == '+'))
+        .map(|(_, c)| c)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn phone_numbers_dial_as_digits() {
+        assert_eq!(super::dialable("1-800-799-7233"), "18007997233");
+        assert_eq!(super::dialable("+44 (0)20 7946 0000"), "+4402079460000");
+    }
 }

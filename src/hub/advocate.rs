@@ -5,6 +5,7 @@ use zeroize::Zeroizing;
 
 use super::{
     chat::{ChatState, Handover},
+    events::{ChatEvent, EndedBy},
     outbox::Outbox,
     roster::Advocate,
     state::{send, State},
@@ -23,7 +24,7 @@ use crate::{
 #[derive(Debug, Clone, Copy)]
 pub struct AdvocateHandle {
     pub staff_id: Uuid,
-    conn: u64,
+    pub(super) conn: u64,
 }
 
 /// Which staff session a console was opened with (an opaque hash from the socket layer), so
@@ -86,6 +87,8 @@ impl Hub {
                 capacity: settings.max_chats,
                 queues: &settings.queues,
                 canned: &settings.canned,
+                may_read_transcripts: settings.may_read_transcripts
+                    && advocate.staff.role.oversees(),
             },
         );
         let chats = advocate.chats.clone();
@@ -201,6 +204,12 @@ impl Hub {
             from,
             note: note.map(|n| Zeroizing::new(n.into_inner())),
         };
+        if let Some(chat) = state.chats.get(&chat_id) {
+            state.record(ChatEvent::Transferred {
+                queue: chat.queue.clone(),
+                started_ms: chat.first_waited_ms,
+            });
+        }
         match target {
             TransferTarget::Advocate(to) => {
                 if to == handle.staff_id {
@@ -260,7 +269,7 @@ impl Hub {
             },
         );
         state.release(chat_id, Some(ReleaseReason::EndedByYou));
-        state.close(chat_id);
+        state.close(chat_id, EndedBy::Advocate);
         tracing::info!(chat = %chat_id, staff = %handle.staff_id, "advocate ended chat");
         state.publish(self.settings());
         Ok(())
@@ -273,6 +282,8 @@ impl Hub {
             return;
         };
         advocate.outbox = None;
+        let chats = advocate.chats.clone();
+        stop_typing_for(&state, &chats);
         tracing::info!(staff = %handle.staff_id, "console disconnected; grace period started");
         state.publish(self.settings());
         drop(state);
@@ -290,8 +301,59 @@ impl Hub {
         });
     }
 
-    /// A staff session ended (logout or expiry): if the console was opened with it, close the
-    /// console now and hand its chats back to the queues.
+    /// A staff session lapsed (expired, or was removed) while its console was open: close the
+    /// console with `session_expired`. Unlike a logout, the chats stay the advocate's for the
+    /// resume grace period (the closed socket starts it), so signing in again gets them back.
+    pub fn staff_session_lapsed(&self, staff_id: Uuid, login: LoginId) {
+        let state = self.lock();
+        let Some(advocate) = state.advocates.get(&staff_id) else {
+            return;
+        };
+        if advocate.login != login {
+            return;
+        }
+        if let Some(outbox) = &advocate.outbox {
+            send(
+                Some(outbox),
+                &ToConsole::Error(crate::protocol::ErrorBody {
+                    code: ErrorCode::SessionExpired,
+                    message: "Your session ended. Log in again.",
+                    chat_id: None,
+                    id: None,
+                }),
+            );
+            outbox.close(4001, ErrorCode::SessionExpired);
+        }
+        tracing::info!(staff = %staff_id, "staff session lapsed; chats kept for the grace period");
+    }
+
+    /// Re-publishes the consoles' snapshots whenever service hours open or close, so that an
+    /// available advocate sees the "closed" banner appear and go without any other event.
+    /// Started by the first console (the socket layer, inside the runtime); once per hub.
+    pub fn watch_service_hours(&self) {
+        if std::mem::replace(&mut self.lock().service_watched, true) {
+            return;
+        }
+        let weak = self.downgrade();
+        tokio::spawn(async move {
+            let mut was_open = None;
+            let mut every = tokio::time::interval(SERVICE_CHECK);
+            loop {
+                every.tick().await;
+                let Some(hub) = Hub::upgrade(&weak) else {
+                    return;
+                };
+                let open = hub.is_open_now();
+                if was_open.is_some_and(|was| was != open) {
+                    hub.lock().publish(hub.settings());
+                }
+                was_open = Some(open);
+            }
+        });
+    }
+
+    /// A staff session ended by logout: if the console was opened with it, close the console
+    /// now and hand its chats back to the queues.
     pub fn staff_signed_out(&self, staff_id: Uuid, login: LoginId) {
         let mut state = self.lock();
         let Some(advocate) = state.advocates.get(&staff_id) else {
@@ -314,6 +376,18 @@ impl Hub {
         }
         hand_back(&mut state, staff_id);
         state.publish(self.settings());
+    }
+}
+
+/// How often the hub looks whether service hours opened or closed.
+const SERVICE_CHECK: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The advocate is gone (for now): their chatters must not keep seeing "typing…".
+fn stop_typing_for(state: &State, chats: &[Uuid]) {
+    for chat_id in chats {
+        if let Some(chat) = state.chats.get(chat_id) {
+            send(chat.chatter.as_ref(), &ToChatter::Typing { on: false });
+        }
     }
 }
 
@@ -340,6 +414,7 @@ fn hand_back(state: &mut State, staff_id: Uuid) {
     let Some(advocate) = state.advocates.remove(&staff_id) else {
         return;
     };
+    stop_typing_for(state, &advocate.chats);
     for chat_id in advocate.chats {
         let Some(queue) = state.chats.get(&chat_id).map(|c| c.queue.clone()) else {
             continue;
@@ -362,7 +437,7 @@ fn hand_back(state: &mut State, staff_id: Uuid) {
             from: advocate.staff.display_name.clone(),
             note: None,
         };
-        state.requeue(chat_id, queue, Some(handover));
+        state.requeue_front(chat_id, queue, Some(handover));
     }
     tracing::info!(staff = %staff_id, "staff left the console; chats handed back");
 }

@@ -51,6 +51,18 @@ pub struct Chat {
     pub told_position: Option<usize>,
     pub handover: Option<Handover>,
     pub transcript: Transcript,
+    /// Unix ms when an advocate first joined; `None` while never answered.
+    pub answered_ms: Option<u64>,
+    /// Which voluntary forms this chat has sent (see `tickets.rs`).
+    pub forms: FormsTaken,
+}
+
+/// Per chat, in memory only: forms sent, and whether the person said they are under 13.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct FormsTaken {
+    pub intake_taken: bool,
+    pub survey_taken: bool,
+    pub under_13: bool,
 }
 
 impl Chat {

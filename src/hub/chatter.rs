@@ -1,10 +1,13 @@
 //! What a chatter can do: start, resume, write, type, leave, drop.
 
+use std::sync::atomic::Ordering;
+
 use rand::RngCore;
 use uuid::Uuid;
 
 use super::{
     chat::{Chat, ChatState},
+    events::{ChatEvent, EndedBy},
     now_ms,
     outbox::{Frame, Outbox},
     state::send,
@@ -16,8 +19,8 @@ use super::{
 use crate::{
     error::{ErrorCode, HubError},
     protocol::{
-        encode_text, Contacts, EndReason, LeftReason, OfflineReason, Sender, ToChatter, ToConsole,
-        PROTOCOL_VERSION,
+        encode_text, Contacts, EndReason, ErrorBody, LeftReason, OfflineReason, Sender, SystemNote,
+        ToChatter, ToConsole, PROTOCOL_VERSION,
     },
 };
 
@@ -47,34 +50,41 @@ impl Hub {
             None => &settings.queues[0],
         };
         let mut state = self.lock();
+        // Waiters whose socket dropped keep their place for a short grace but do not keep a
+        // real arrival out.
+        let waiting = state
+            .waiting
+            .iter()
+            .filter(|id| state.chats.get(id).is_some_and(|c| c.chatter.is_some()))
+            .count();
         let offline = if !settings.hours.is_open_now() {
             Some(OfflineReason::OutsideHours)
         } else if state.on_duty() == 0 || state.closing {
             Some(OfflineReason::NoAdvocates)
-        } else if state.waiting.len() >= settings.max_waiting {
+        } else if waiting >= settings.max_waiting {
             Some(OfflineReason::QueueFull)
+        } else if !state.relieve_memory(settings.max_transcript_bytes) {
+            // Live chats keep their memory; a new one would not have room to grow.
+            Some(OfflineReason::Busy)
         } else {
             None
         };
         if let Some(reason) = offline {
-            send(
-                Some(outbox),
-                &ToChatter::Offline {
-                    reason,
-                    contacts: Contacts {
-                        phone: &settings.hotline_phone,
-                        text: &settings.hotline_text,
-                        note: &settings.offline_note,
-                    },
-                },
-            );
-            tracing::info!(reason = ?reason, "chatter offered offline contacts");
+            state.record(ChatEvent::TurnedAway {
+                queue: queue.id.clone(),
+                reason,
+            });
+            drop(state);
+            if matches!(reason, OfflineReason::Busy) {
+                self.inner
+                    .refused_for_memory
+                    .fetch_add(1, Ordering::Relaxed);
+            }
+            self.offer_offline(outbox, reason);
             return Ok(None);
         }
 
-        let mut raw = [0u8; 16];
-        rand::rngs::OsRng.fill_bytes(&mut raw);
-        let token = hex::encode(raw);
+        let token = new_token();
         let id = Uuid::new_v4();
         let now = now_ms();
         let chat = Chat {
@@ -95,7 +105,10 @@ impl Hub {
             transcript: Transcript::new(
                 settings.max_transcript_messages,
                 settings.max_transcript_bytes,
+                state.memory.meter.clone(),
             ),
+            answered_ms: None,
+            forms: Default::default(),
         };
         state.tokens.insert(chat.token_hash, id);
         state.waiting.insert(now, &chat.queue, id);
@@ -117,7 +130,25 @@ impl Hub {
         }))
     }
 
-    /// Re-attaches a chatter to their chat and replays what they missed.
+    /// Answers `offline` with the program's other ways to reach someone.
+    pub fn offer_offline(&self, outbox: &Outbox, reason: OfflineReason) {
+        let settings = self.settings();
+        send(
+            Some(outbox),
+            &ToChatter::Offline {
+                reason,
+                contacts: Contacts {
+                    phone: &settings.hotline_phone,
+                    text: &settings.hotline_text,
+                    note: &settings.offline_note,
+                },
+            },
+        );
+        tracing::info!(reason = ?reason, "chatter offered offline contacts");
+    }
+
+    /// Re-attaches a chatter to their chat and replays what they missed. The token is replaced
+    /// (the new one is in `welcome`), so a token seen once cannot be replayed later.
     pub fn chatter_resume(
         &self,
         outbox: &Outbox,
@@ -135,25 +166,57 @@ impl Hub {
             return Err(HubError::ChatClosed);
         }
         if let Some(old) = chat.chatter.replace(outbox.clone()) {
+            send(
+                Some(&old),
+                &ToChatter::Error(ErrorBody {
+                    code: ErrorCode::Replaced,
+                    message: "This chat was resumed on another connection.",
+                    chat_id: None,
+                    id: None,
+                }),
+            );
             old.close(4000, ErrorCode::Replaced);
         }
         chat.chatter_conn = outbox.id();
         chat.told_position = None;
+        let resumed = ChatEvent::Resumed {
+            queue: chat.queue.clone(),
+            started_ms: chat.first_waited_ms,
+        };
+        let old_hash = chat.token_hash;
+        let token = new_token();
+        chat.token_hash = token_hash(&token);
+        let new_hash = chat.token_hash;
+        state.tokens.remove(&old_hash);
+        state.tokens.insert(new_hash, chat_id);
         send(
             Some(outbox),
             &ToChatter::Welcome {
                 v: PROTOCOL_VERSION,
-                token,
+                token: &token,
                 grace_secs: settings.grace.as_secs(),
                 resumed: true,
             },
         );
-        let advocate = chat.advocate();
+        // Then where they stand, then what they missed (docs/protocol.md).
+        let advocate = state.chats[&chat_id].advocate();
         if let Some(name) = advocate
             .and_then(|id| state.advocates.get(&id))
             .map(|a| a.staff.display_name.clone())
         {
             send(Some(outbox), &ToChatter::Joined { advocate: &name });
+        } else if let Some(position) = state.waiting.position(chat_id) {
+            let estimate_secs = state.estimate_secs(position);
+            let chat = state.chats.get_mut(&chat_id).expect("looked up above");
+            chat.told_position = Some(position);
+            send(
+                Some(outbox),
+                &ToChatter::Queued {
+                    queue: &chat.queue,
+                    position,
+                    estimate_secs,
+                },
+            );
         }
         let chat = state.chats.get(&chat_id).expect("looked up above");
         // One queue place for the whole replay, however long the chat was.
@@ -162,8 +225,22 @@ impl Hub {
             .since(last_seq)
             .map(|line| encode_text(&ToChatter::Message(line.view())))
             .collect();
+        // Lines after `last_seq` that are no longer held were lost to this reader: say so.
+        let gap = chat
+            .transcript
+            .first_seq()
+            .is_some_and(|first| first > last_seq.saturating_add(1))
+            && chat.transcript.last_seq() > last_seq;
         if !missed.is_empty() {
             outbox.send(Frame::Batch(missed));
+        }
+        if gap {
+            state.post(
+                chat_id,
+                Sender::System,
+                "Some messages could not be delivered while the connection was interrupted.".into(),
+                Some(SystemNote::LinesDropped),
+            );
         }
         if let Some(advocate) = advocate.and_then(|id| state.advocates.get(&id)) {
             send(
@@ -172,6 +249,7 @@ impl Hub {
             );
         }
         tracing::info!(chat = %chat_id, "chatter resumed");
+        state.record(resumed);
         state.publish(settings);
         Ok(ChatterHandle {
             chat_id,
@@ -236,7 +314,8 @@ impl Hub {
         Ok(())
     }
 
-    pub fn chatter_leave(&self, handle: &ChatterHandle) -> Result<(), HubError> {
+    /// The chatter ends the chat; `quick` when they used Quick exit, which the advocate is told.
+    pub fn chatter_leave(&self, handle: &ChatterHandle, quick: bool) -> Result<(), HubError> {
         let mut state = self.lock();
         let chat = open_chat(&state, handle)?;
         send(
@@ -245,9 +324,14 @@ impl Hub {
                 reason: EndReason::ChatterLeft,
             },
         );
-        tell_advocate_left(&state, handle.chat_id, LeftReason::Left);
-        state.close(handle.chat_id);
-        tracing::info!(chat = %handle.chat_id, "chatter left");
+        let (reason, by) = if quick {
+            (LeftReason::QuickExit, EndedBy::QuickExit)
+        } else {
+            (LeftReason::Left, EndedBy::Chatter)
+        };
+        tell_advocate_left(&state, handle.chat_id, reason);
+        state.close(handle.chat_id, by);
+        tracing::info!(chat = %handle.chat_id, quick, "chatter left");
         state.publish(self.settings());
         Ok(())
     }
@@ -269,6 +353,12 @@ impl Hub {
             return;
         }
         chat.chatter = None;
+        // A chatter nobody answered yet keeps their place only briefly: a script that says
+        // `hello` and drops must not hold places for the whole in-chat grace.
+        let grace = match chat.state {
+            ChatState::Waiting { .. } => self.settings().waiting_grace,
+            _ => self.settings().grace,
+        };
         if let Some(advocate) = chat.advocate().and_then(|id| state.advocates.get(&id)) {
             send(
                 advocate.outbox.as_ref(),
@@ -280,7 +370,22 @@ impl Hub {
         tracing::info!(chat = %handle.chat_id, "chatter disconnected; grace period started");
         drop(state);
         let handle = *handle;
-        self.after(self.settings().grace, move |hub| hub.expire_chatter(handle));
+        self.after(grace, move |hub| hub.expire_chatter(handle));
+    }
+
+    /// A `hello` that nothing followed: the chat is removed (it holds no messages, or the page
+    /// would have sent something) and its place goes to someone real.
+    pub fn chatter_abandoned(&self, handle: &ChatterHandle) {
+        let mut state = self.lock();
+        let waiting = state.chats.get(&handle.chat_id).is_some_and(|c| {
+            c.chatter_conn == handle.conn && matches!(c.state, ChatState::Waiting { .. })
+        });
+        if !waiting {
+            return;
+        }
+        state.forget(handle.chat_id);
+        tracing::info!(chat = %handle.chat_id, "hello without follow-up; place given up");
+        state.publish(self.settings());
     }
 
     fn expire_chatter(&self, handle: ChatterHandle) {
@@ -292,10 +397,17 @@ impl Hub {
             return;
         }
         tell_advocate_left(&state, handle.chat_id, LeftReason::TimedOut);
-        state.close(handle.chat_id);
+        state.close(handle.chat_id, EndedBy::TimedOut);
         tracing::info!(chat = %handle.chat_id, "chatter did not come back; chat closed");
         state.publish(self.settings());
     }
+}
+
+/// A fresh resume token: 128 random bits, hex.
+fn new_token() -> String {
+    let mut raw = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut raw);
+    hex::encode(raw)
 }
 
 /// The handle's chat, if it is still open.

@@ -52,11 +52,33 @@ impl ServiceHours {
     }
 
     pub fn is_open_now(&self) -> bool {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0);
-        self.is_open_at(now)
+        self.is_open_at(unix_now())
+    }
+
+    /// When the service next opens, in Unix seconds: `unix_secs` itself while it is open,
+    /// `None` when no windows are configured (always open).
+    pub fn next_open_at(&self, unix_secs: i64) -> Option<i64> {
+        if self.windows.is_empty() {
+            return None;
+        }
+        if self.is_open_at(unix_secs) {
+            return Some(unix_secs);
+        }
+        let local = unix_secs + self.offset_secs;
+        let today = local.div_euclid(86_400);
+        // A window starts within the coming week; 8 days covers "later today, a week from now".
+        (0..=7)
+            .flat_map(|d| {
+                let day = today + d;
+                let weekday = ((day + 3).rem_euclid(7)) as u8;
+                self.windows
+                    .iter()
+                    .filter(move |w| w.0 == weekday)
+                    .map(move |&(_, start, _)| day * 86_400 + i64::from(start) * 60)
+            })
+            .filter(|&start| start > local)
+            .min()
+            .map(|start| start - self.offset_secs)
     }
 
     /// `unix_secs` in UTC.
@@ -73,6 +95,14 @@ impl ServiceHours {
             .iter()
             .any(|&(d, start, end)| d == weekday && minute >= start && minute < end)
     }
+}
+
+/// Now, in Unix seconds.
+pub fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
 }
 
 fn day_index(name: &str) -> Option<u8> {
@@ -112,6 +142,45 @@ mod tests {
         assert!(h.is_open_at(monday_14_utc));
         assert!(!h.is_open_at(monday_14_utc - 60));
         assert!(!hours(&["sat-sun 00:00-24:00"], -300).is_open_at(monday_14_utc));
+    }
+
+    #[test]
+    fn next_opening_is_later_today_tomorrow_or_after_the_weekend() {
+        // 2026-11-23 is a Monday; 14:00 UTC is 09:00 at UTC-5.
+        let monday_14_utc = 1_795_442_400;
+        let h = hours(&["mon-fri 09:00-17:00"], -300);
+        // Open now: now.
+        assert_eq!(h.next_open_at(monday_14_utc), Some(monday_14_utc));
+        // Monday 08:00 local: opens at 09:00 the same day.
+        assert_eq!(h.next_open_at(monday_14_utc - 3600), Some(monday_14_utc));
+        // Monday 17:00 local (closed, end is exclusive): Tuesday 09:00.
+        let monday_17_local = monday_14_utc + 8 * 3600;
+        assert_eq!(
+            h.next_open_at(monday_17_local),
+            Some(monday_14_utc + 86_400)
+        );
+        // Friday 18:00 local: the next Monday 09:00.
+        let friday_18_local = monday_14_utc + 4 * 86_400 + 9 * 3600;
+        assert_eq!(
+            h.next_open_at(friday_18_local),
+            Some(monday_14_utc + 7 * 86_400)
+        );
+    }
+
+    #[test]
+    fn next_opening_of_a_weekly_window_a_week_ahead() {
+        let monday_14_utc = 1_795_442_400;
+        let h = hours(&["mon 09:00-10:00"], 0);
+        // Monday 14:00 UTC, after this week's window: next Monday 09:00 UTC.
+        assert_eq!(
+            h.next_open_at(monday_14_utc),
+            Some(monday_14_utc - 5 * 3600 + 7 * 86_400)
+        );
+    }
+
+    #[test]
+    fn always_open_has_no_next_opening() {
+        assert_eq!(hours(&[], 0).next_open_at(0), None);
     }
 
     #[test]

@@ -9,17 +9,23 @@
 mod advocate;
 mod chat;
 mod chatter;
+pub mod events;
 pub mod hours;
 pub mod outbox;
 pub mod purge;
 mod queue;
 mod roster;
 mod state;
+mod supervise;
 pub mod text;
+mod tickets;
 mod transcript;
 
 use std::{
-    sync::{Arc, Mutex, MutexGuard, Weak},
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc, Mutex, MutexGuard, Weak,
+    },
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
@@ -27,8 +33,10 @@ use uuid::Uuid;
 
 pub use advocate::{AdvocateHandle, LoginId, TransferTarget};
 pub use chatter::{ChatterHandle, Hello};
+pub use events::{ChatEvent, EndedBy, Recorder};
 use hours::ServiceHours;
 use state::{send, State};
+pub use tickets::{FormSlot, Ticket, TicketError};
 
 use crate::{
     config::{CannedResponse, Config, QueueConfig},
@@ -53,6 +61,16 @@ pub struct Settings {
     pub hotline_text: String,
     pub offline_note: String,
     pub hours: ServiceHours,
+    pub may_read_transcripts: bool,
+    /// Intake answers every console must NOT see in the queue list: a name, other free text
+    /// and the zip code go only to the advocate who takes the chat.
+    pub queue_hidden_intake: Vec<String>,
+    /// Where chat events go for the statistics; `None` counts nothing.
+    pub recorder: Option<Arc<dyn Recorder>>,
+    /// How long a waiting (not yet answered) chatter's place is kept after their socket drops.
+    pub waiting_grace: Duration,
+    /// Bytes of transcript text all chats together may hold (see `State::relieve_memory`).
+    pub memory_budget: usize,
 }
 
 impl Settings {
@@ -78,6 +96,18 @@ impl Settings {
                 config.service_hours.utc_offset_minutes,
             )
             .expect("validated with the configuration"),
+            may_read_transcripts: config.supervisors.may_read_transcripts,
+            queue_hidden_intake: config
+                .forms
+                .intake
+                .questions
+                .iter()
+                .filter(|q| !q.kind.is_choice() || q.never_stored)
+                .map(|q| q.id.clone())
+                .collect(),
+            recorder: None,
+            waiting_grace: Duration::from_secs(config.protection.waiting_grace_secs),
+            memory_budget: config.protection.transcript_memory_budget_bytes,
         }
     }
 
@@ -95,6 +125,17 @@ pub struct Hub {
 struct Inner {
     settings: Settings,
     state: Mutex<State>,
+    purge_runs: AtomicU64,
+    chats_purged: AtomicU64,
+    /// New chats refused because live chats fill the transcript memory budget.
+    refused_for_memory: AtomicU64,
+}
+
+/// Totals of the purge since start (for metrics).
+#[derive(Debug, Clone, Copy)]
+pub struct PurgeStats {
+    pub runs: u64,
+    pub chats: u64,
 }
 
 /// Counts for health checks and logs: numbers only, never who.
@@ -108,11 +149,37 @@ pub struct Counts {
 
 impl Hub {
     pub fn new(settings: Settings) -> Hub {
+        let mut state = State {
+            recorder: settings.recorder.clone(),
+            ..State::default()
+        };
+        state.memory.budget = settings.memory_budget;
         Hub {
             inner: Arc::new(Inner {
                 settings,
-                state: Mutex::new(State::default()),
+                state: Mutex::new(state),
+                purge_runs: AtomicU64::new(0),
+                chats_purged: AtomicU64::new(0),
+                refused_for_memory: AtomicU64::new(0),
             }),
+        }
+    }
+
+    /// Bytes of transcript text in memory, open and closed chats together.
+    pub fn transcript_bytes(&self) -> usize {
+        self.lock().memory.meter.bytes()
+    }
+
+    /// New chats refused (`offline` `busy`) to keep within the memory budget, since start.
+    pub fn refused_for_memory(&self) -> u64 {
+        self.inner.refused_for_memory.load(Ordering::Relaxed)
+    }
+
+    pub fn purge_stats(&self) -> PurgeStats {
+        let i = &self.inner;
+        PurgeStats {
+            runs: i.purge_runs.load(Ordering::Relaxed),
+            chats: i.chats_purged.load(Ordering::Relaxed) + self.lock().memory.purged_early as u64,
         }
     }
 
@@ -151,6 +218,11 @@ impl Hub {
         self.inner.settings.hours.is_open_now()
     }
 
+    /// Advocates connected and available right now (a number, never who).
+    pub fn on_duty(&self) -> usize {
+        self.lock().on_duty()
+    }
+
     pub fn counts(&self) -> Counts {
         let state = self.lock();
         let active = state
@@ -180,11 +252,12 @@ impl Hub {
             .map(|c| c.id)
             .collect();
         for id in &expired {
-            if let Some(chat) = state.chats.remove(id) {
-                state.tokens.remove(&chat.token_hash);
-                // Dropping the chat zeroizes its transcript and intake (`Chat::drop`).
-            }
+            state.forget(*id);
         }
+        self.inner.purge_runs.fetch_add(1, Ordering::Relaxed);
+        self.inner
+            .chats_purged
+            .fetch_add(expired.len() as u64, Ordering::Relaxed);
         expired.len()
     }
 
@@ -199,6 +272,8 @@ impl Hub {
             .map(|c| c.id)
             .collect();
         for id in open {
+            // The console hears about each chat it loses, then `server_closing` once.
+            state.release(id, Some(crate::protocol::ReleaseReason::ServerClosing));
             if let Some(chat) = state.chats.get(&id) {
                 send(
                     chat.chatter.as_ref(),
@@ -210,7 +285,7 @@ impl Hub {
                     outbox.close(1001, ErrorCode::ServerClosing);
                 }
             }
-            state.close(id);
+            state.close(id, EndedBy::ServerClosing);
         }
         for advocate in state.advocates.values() {
             send(advocate.outbox.as_ref(), &ToConsole::ServerClosing);
@@ -223,7 +298,7 @@ impl Hub {
 }
 
 /// Now, in Unix milliseconds (what the wire protocol carries).
-pub(crate) fn now_ms() -> u64 {
+pub fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
@@ -235,5 +310,7 @@ fn token_hash(token: &str) -> [u8; 32] {
     use sha2::{Digest, Sha256};
     Sha256::digest(token.as_bytes()).into()
 }
+#[cfg(test)]
+mod model_tests;
 #[cfg(test)]
 mod tests;

@@ -5,18 +5,32 @@ use std::collections::VecDeque;
 
 use uuid::Uuid;
 
+/// Where an entry stands: chats handed back after their advocate's grace period first, then
+/// everyone else; within each, by the time they first started waiting.
+type Rank = (u8, u64);
+
 #[derive(Default)]
 pub struct Waiting {
-    /// (waiting since in Unix ms, queue id, chat id), sorted by the first.
-    entries: VecDeque<(u64, String, Uuid)>,
+    /// (rank, queue id, chat id), sorted by rank.
+    entries: VecDeque<(Rank, String, Uuid)>,
 }
 
 impl Waiting {
-    /// Inserts by waiting time: a chatter handed back to a queue keeps the place their first
+    /// Inserts by waiting time: a chatter transferred to a queue keeps the place their first
     /// wait earned them instead of starting over at the back.
     pub fn insert(&mut self, since_ms: u64, queue: &str, chat: Uuid) {
-        let at = self.entries.partition_point(|(t, _, _)| *t <= since_ms);
-        self.entries.insert(at, (since_ms, queue.to_owned(), chat));
+        self.insert_ranked((1, since_ms), queue, chat);
+    }
+
+    /// Inserts at the front, before every ordinary waiter: a chat whose advocate vanished has
+    /// already waited once and was talking to someone (documented in docs/protocol.md).
+    pub fn insert_front(&mut self, since_ms: u64, queue: &str, chat: Uuid) {
+        self.insert_ranked((0, since_ms), queue, chat);
+    }
+
+    fn insert_ranked(&mut self, rank: Rank, queue: &str, chat: Uuid) {
+        let at = self.entries.partition_point(|(r, _, _)| *r <= rank);
+        self.entries.insert(at, (rank, queue.to_owned(), chat));
     }
 
     pub fn remove(&mut self, chat: Uuid) -> bool {
@@ -53,6 +67,15 @@ impl Waiting {
         Some(ahead + 1)
     }
 
+    /// Whether the entries are in rank order (for the state-machine test).
+    #[cfg(test)]
+    pub fn is_ordered(&self) -> bool {
+        self.entries
+            .iter()
+            .zip(self.entries.iter().skip(1))
+            .all(|(a, b)| a.0 <= b.0)
+    }
+
     pub fn count_in(&self, queue: &str) -> usize {
         self.entries.iter().filter(|(_, q, _)| q == queue).count()
     }
@@ -78,5 +101,13 @@ mod tests {
         assert_eq!(w.oldest(), Some(d));
         assert!(w.remove(a));
         assert_eq!(w.position(c), Some(2));
+        // A chat handed back after its advocate's grace goes before every ordinary waiter,
+        // however late it first waited.
+        let e = Uuid::new_v4();
+        w.insert_front(50, "general", e);
+        assert_eq!(w.oldest(), Some(e));
+        let f = Uuid::new_v4();
+        w.insert_front(40, "general", f);
+        assert_eq!(w.iter().take(3).collect::<Vec<_>>(), vec![f, e, d]);
     }
 }

@@ -29,3 +29,29 @@ impl Advocate {
         self.outbox.is_some()
     }
 }
+
+/// One staff member's presence on the console, for the admin list (issue 9).
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub struct Presence {
+    pub online: bool,
+    pub available: bool,
+    pub load: usize,
+}
+
+impl super::Hub {
+    /// Who is on the console now (connected or within their reconnection grace).
+    pub fn presence(&self) -> std::collections::HashMap<Uuid, Presence> {
+        self.lock()
+            .advocates
+            .iter()
+            .map(|(id, a)| {
+                let presence = Presence {
+                    online: a.connected(),
+                    available: a.available,
+                    load: a.load(),
+                };
+                (*id, presence)
+            })
+            .collect()
+    }
+}

@@ -10,10 +10,12 @@ use uuid::Uuid;
 
 use super::{
     chat::{Chat, ChatState, Handover},
+    events::{ChatEvent, EndedBy, Recorder},
     now_ms,
     outbox::{Outbox, Snapshot},
     queue::Waiting,
     roster::Advocate,
+    transcript::Meter,
     Settings,
 };
 use crate::protocol::{
@@ -34,6 +36,29 @@ pub(super) struct State {
     /// Seconds the last chatters waited before an advocate joined (no ids, just numbers).
     pub recent_waits: VecDeque<u64>,
     pub closing: bool,
+    /// The task that re-publishes when service hours open or close is running.
+    pub service_watched: bool,
+    /// Where chat events go for the statistics.
+    pub recorder: Option<std::sync::Arc<dyn Recorder>>,
+    pub memory: Memory,
+}
+
+/// The transcript memory budget and what it measures.
+pub(super) struct Memory {
+    pub meter: Meter,
+    pub budget: usize,
+    /// Closed chats purged before their retention ended, to stay within the budget.
+    pub purged_early: usize,
+}
+
+impl Default for Memory {
+    fn default() -> Memory {
+        Memory {
+            meter: Meter::default(),
+            budget: usize::MAX,
+            purged_early: 0,
+        }
+    }
 }
 
 pub(super) fn send<T: Serialize>(outbox: Option<&Outbox>, frame: &T) {
@@ -43,6 +68,12 @@ pub(super) fn send<T: Serialize>(outbox: Option<&Outbox>, frame: &T) {
 }
 
 impl State {
+    pub fn record(&self, event: ChatEvent) {
+        if let Some(recorder) = &self.recorder {
+            recorder.record(event);
+        }
+    }
+
     pub fn on_duty(&self) -> usize {
         self.advocates
             .values()
@@ -74,7 +105,51 @@ impl State {
                 },
             );
         }
+        let trimmed = self
+            .chats
+            .get_mut(&chat_id)
+            .is_some_and(|c| c.transcript.take_trim_notice());
+        if trimmed {
+            self.post(
+                chat_id,
+                Sender::System,
+                "Older messages in this chat were removed to keep it within its size limit.".into(),
+                Some(SystemNote::LinesDropped),
+            );
+        }
+        self.relieve_memory(0);
         Some((seq, at))
+    }
+
+    /// Removes a chat and its token; dropping it zeroizes its transcript and intake.
+    pub fn forget(&mut self, chat_id: Uuid) {
+        self.waiting.remove(chat_id);
+        if let Some(chat) = self.chats.remove(&chat_id) {
+            self.tokens.remove(&chat.token_hash);
+        }
+    }
+
+    /// Purges closed chats early, the longest closed first, until `headroom` more bytes fit in
+    /// the budget. Open chats are never touched. True when the headroom is there.
+    pub fn relieve_memory(&mut self, headroom: usize) -> bool {
+        let fits = |m: &Memory| m.meter.bytes().saturating_add(headroom) <= m.budget;
+        while !fits(&self.memory) {
+            let oldest = self
+                .chats
+                .values()
+                .filter_map(|c| match c.state {
+                    ChatState::Closed { at } => Some((at, c.id)),
+                    _ => None,
+                })
+                .min();
+            let Some((_, chat_id)) = oldest else {
+                return false;
+            };
+            self.forget(chat_id);
+            self.memory.purged_early += 1;
+            tracing::info!(chat = %chat_id, "closed chat purged early: transcript memory budget");
+        }
+        true
     }
 
     /// Gives a waiting chat to an advocate and introduces them to each other.
@@ -102,6 +177,12 @@ impl State {
             advocate: staff_id,
             since_ms: now,
         };
+        let first_answer = chat.answered_ms.is_none().then(|| ChatEvent::Answered {
+            queue: chat.queue.clone(),
+            started_ms: chat.first_waited_ms,
+            waited_ms: now.saturating_sub(chat.first_waited_ms),
+        });
+        chat.answered_ms.get_or_insert(now);
         chat.told_position = None;
         if let Some(outbox) = &chat.chatter {
             // A position not yet sent must not arrive after `joined`.
@@ -120,6 +201,9 @@ impl State {
             },
         );
         tracing::info!(chat = %chat_id, staff = %staff_id, "chat assigned");
+        if let Some(event) = first_answer {
+            self.record(event);
+        }
     }
 
     /// Takes a chat away from its advocate (if any), telling them why.
@@ -139,9 +223,21 @@ impl State {
     }
 
     /// Closes a chat: it leaves the queue and its advocate; its transcript waits for the purge.
-    pub fn close(&mut self, chat_id: Uuid) {
+    pub fn close(&mut self, chat_id: Uuid, by: EndedBy) {
         self.release(chat_id, None);
         self.waiting.remove(chat_id);
+        if let Some(chat) = self.chats.get(&chat_id).filter(|c| c.is_open()) {
+            let (queue, started_ms) = (chat.queue.clone(), chat.first_waited_ms);
+            self.record(match chat.answered_ms {
+                None => ChatEvent::Abandoned { queue, started_ms },
+                Some(answered) => ChatEvent::Ended {
+                    queue,
+                    started_ms,
+                    by,
+                    lasted_ms: now_ms().saturating_sub(answered),
+                },
+            });
+        }
         if let Some(chat) = self.chats.get_mut(&chat_id) {
             chat.state = ChatState::Closed { at: Instant::now() };
             if let Some(outbox) = &chat.chatter {
@@ -167,8 +263,18 @@ impl State {
             .insert(chat.first_waited_ms, &chat.queue, chat_id);
     }
 
+    /// Like `requeue`, but to the front of the line: the chat's advocate vanished.
+    pub fn requeue_front(&mut self, chat_id: Uuid, queue: String, handover: Option<Handover>) {
+        self.requeue(chat_id, queue, handover);
+        if let Some(chat) = self.chats.get(&chat_id) {
+            self.waiting.remove(chat_id);
+            self.waiting
+                .insert_front(chat.first_waited_ms, &chat.queue, chat_id);
+        }
+    }
+
     /// Seconds until an advocate is likely to join, from recent waits; `None` without data.
-    fn estimate_secs(&self, position: usize) -> Option<u64> {
+    pub fn estimate_secs(&self, position: usize) -> Option<u64> {
         if self.recent_waits.is_empty() {
             return None;
         }
@@ -197,7 +303,13 @@ impl State {
                         queue: &chat.queue,
                         language: chat.language.as_deref(),
                         waiting_since: since_ms,
-                        intake: chat.intake.as_ref(),
+                        intake: chat.intake.as_ref().map(|intake| {
+                            intake
+                                .iter()
+                                .filter(|(key, _)| !settings.queue_hidden_intake.contains(key))
+                                .map(|(key, value)| (key.clone(), value.clone()))
+                                .collect()
+                        }),
                         transferred,
                     }),
                     _ => None,
@@ -215,6 +327,7 @@ impl State {
                     available: a.available && a.connected(),
                     load: a.load(),
                     capacity: settings.max_chats,
+                    connected: a.connected(),
                 })
                 .collect(),
         });
@@ -231,6 +344,8 @@ impl State {
                             .map_or("", |a| a.staff.display_name.as_str()),
                         queue: &chat.queue,
                         since: since_ms,
+                        advocate_id: advocate,
+                        language: chat.language.as_deref(),
                     }),
                     _ => None,
                 })
@@ -241,9 +356,13 @@ impl State {
                 .map(|q| OverviewQueue {
                     id: &q.id,
                     waiting: self.waiting.count_in(&q.id),
+                    longest_waiting_since: self.longest_waiting_since(&q.id),
                 })
                 .collect(),
         });
+        // What chatters who arrive now are told (the same tests as `hello`).
+        let open_now = settings.hours.is_open_now();
+        let queue_full = self.waiting.len() >= settings.max_waiting;
         for advocate in self.advocates.values() {
             let Some(outbox) = advocate.outbox.as_ref() else {
                 continue;
@@ -257,9 +376,24 @@ impl State {
                 available: advocate.available,
                 load: advocate.load(),
                 capacity: settings.max_chats,
+                open_now,
+                queue_full,
             });
             outbox.snapshot(Snapshot::Status, &status);
         }
+    }
+
+    /// When the longest-waiting chatter in `queue` started waiting.
+    fn longest_waiting_since(&self, queue: &str) -> Option<u64> {
+        self.waiting
+            .iter()
+            .filter_map(|id| self.chats.get(&id))
+            .filter(|chat| chat.queue == queue)
+            .filter_map(|chat| match chat.state {
+                ChatState::Waiting { since_ms, .. } => Some(since_ms),
+                _ => None,
+            })
+            .min()
     }
 
     /// Sends `queued` to each waiting chatter whose position changed.

@@ -77,7 +77,7 @@ async fn purged_transcript_is_gone_and_its_token_says_so() {
         MessageText::parse("secret".into(), 100).unwrap(),
     )
     .unwrap();
-    hub.chatter_leave(&chat).unwrap();
+    hub.chatter_leave(&chat, false).unwrap();
 
     let stop = tokio_util::sync::CancellationToken::new();
     let purge = super::purge::spawn(&hub, stop.clone());

@@ -42,7 +42,7 @@ impl ClientId {
     pub const MAX_LEN: usize = 64;
 
     pub fn parse(id: String) -> Option<ClientId> {
-        (!id.is_empty() && id.len() <= Self::MAX_LEN && !id.chars().any(char::is_control))
+        (!id.is_empty() && id.chars().count() <= Self::MAX_LEN && !id.chars().any(char::is_control))
             .then_some(ClientId(id))
     }
 
@@ -89,8 +89,8 @@ impl Intake {
         for (key, value) in &map {
             let simple = match value {
                 Value::String(s) => s.chars().count() <= Self::MAX_VALUE_CHARS,
-                Value::Number(_) | Value::Bool(_) | Value::Null => true,
-                Value::Array(_) | Value::Object(_) => false,
+                Value::Number(_) | Value::Bool(_) => true,
+                Value::Null | Value::Array(_) | Value::Object(_) => false,
             };
             if key.is_empty() || key.len() > Self::MAX_KEY_LEN || !simple {
                 return Err(HubError::InvalidIntake);
@@ -144,5 +144,14 @@ mod tests {
         assert!(Intake::parse(nested.as_object().cloned()).is_err());
         let long = json!({"a": "x".repeat(201)});
         assert!(Intake::parse(long.as_object().cloned()).is_err());
+        let null = json!({"a": null});
+        assert!(Intake::parse(null.as_object().cloned()).is_err());
+    }
+
+    #[test]
+    fn client_ids_are_counted_in_characters() {
+        assert!(ClientId::parse("é".repeat(64)).is_some());
+        assert!(ClientId::parse("é".repeat(65)).is_none());
+        assert!(ClientId::parse(String::new()).is_none());
     }
 }

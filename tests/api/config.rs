@@ -207,3 +207,56 @@ async fn a_first_start_without_an_admin_says_how_to_create_one() {
         "with no admin, the log says how to create one: {output}"
     );
 }
+
+#[test]
+fn the_binary_refuses_a_misspelt_log_level_and_a_bad_frame_ancestor_naming_each_key() {
+    for (text, key) in [
+        ("[log]\nlevel = \"infoo\"\n", "log.level"),
+        ("[log]\nlevel = \"haven=verbose\"\n", "log.level"),
+        (
+            "[server]\nframe_ancestors = [\"program.example/\"]\n",
+            "server.frame_ancestors",
+        ),
+        (
+            "[server]\npublic_origin = \"chat.example.org\"\n",
+            "server.public_origin",
+        ),
+    ] {
+        let (_dir, path) = write_config(text);
+        let output = haven_command(&path)
+            .arg("serve")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("run haven");
+        assert!(!output.status.success(), "{text:?} stops the start");
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(all.contains(key), "{text:?} names `{key}`: {all}");
+    }
+}
+
+#[test]
+fn haven_config_names_the_config_file_as_help_says() {
+    let (dir, path) = config_dir("", "", "info");
+    staff_add(&path, "cfg-wren-81", "advocate", "Advocate Wren", PASSWORD);
+    // No --config: the file comes from HAVEN_CONFIG, and is not refused as an unknown key.
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_haven"))
+        .args(["staff", "list"])
+        .env("HAVEN_CONFIG", &path)
+        .output()
+        .expect("run haven");
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(output.status.success(), "{all}");
+    assert!(
+        all.contains("cfg-wren-81"),
+        "the file's data directory was used: {all}"
+    );
+    drop(dir);
+}

@@ -313,7 +313,8 @@ async fn the_console_welcome_describes_the_advocate_and_the_program() {
     assert_eq!(welcome["queues"][0]["name"], "General support");
     assert_eq!(welcome["queues"][0]["languages"], json!(["en", "es"]));
     let canned = welcome["canned"].as_array().expect("canned");
-    assert_eq!(canned.len(), 4);
+    assert_eq!(canned.len(), 8, "four in English, four in Spanish");
+    assert_eq!(canned[0]["language"], "en");
     assert_eq!(canned[0]["title"], "Safety check");
     assert!(welcome.to_string().len() < 64 * 1024);
     assert!(

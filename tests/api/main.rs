@@ -6,14 +6,26 @@ mod common;
 
 mod support;
 
+mod abuse;
+mod admin;
 mod auth;
 mod backpressure;
 mod bad_input;
+mod chatter_page;
 mod claim_race;
 mod config;
+mod console_continuity;
+mod faults;
 mod flow;
+mod forms;
 mod offline;
 mod privacy;
 mod purge;
 mod resume;
+mod second_factor;
+mod security_headers;
 mod shutdown;
+mod stats;
+mod store;
+mod supervisor;
+mod throttle;

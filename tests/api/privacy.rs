@@ -130,6 +130,7 @@ async fn no_text_name_agent_or_address_reaches_the_logs_or_the_disk() {
                 .build()
                 .unwrap()
                 .post(server.url("/api/staff/login"))
+                .header("origin", server.url(""))
                 .json(&json!({"username": username, "password": password}))
                 .send()
                 .await
@@ -229,9 +230,30 @@ async fn no_text_name_agent_or_address_reaches_the_logs_or_the_disk() {
         let mut back = Client::new("resumed chatter", ws);
         back.send(json!({"type": "resume", "token": token_holder, "last_seq": 0}))
             .await;
-        back.expect("welcome").await;
+        // A resume hands out a new token; the old one no longer stands for the chat.
+        let welcome = back.expect("welcome").await;
+        let token_holder = welcome["token"].as_str().unwrap().to_string();
         back.send(json!({"type": "leave"})).await;
         alex.until("left", |f| f["type"] == "chatter_left").await;
+        // The voluntary forms, sent for storage with the name and a city the chatter typed:
+        // the name is never kept, free text is not kept on the defaults.
+        let origin = server.url("");
+        for (form, answers) in [
+            (
+                "intake",
+                json!({"name": name_canary, "age_range": "25-34", "city": text_canary}),
+            ),
+            ("survey", json!({"got_needed": "yes", "recommend": "4"})),
+        ] {
+            let response = http()
+                .post(server.url(&format!("/api/forms/{form}")))
+                .header("origin", origin.trim_end_matches('/'))
+                .json(&json!({"token": token_holder, "version": 1, "answers": answers}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 201, "{form} stored");
+        }
 
         // While running (the SQLite WAL holds recent writes): nothing on disk.
         assert_clean_dir(&data_dir, &disk_canaries, "while running");

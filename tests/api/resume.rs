@@ -287,8 +287,11 @@ async fn a_second_login_replaces_the_first_console_and_takes_the_chats() {
 async fn chats_of_an_advocate_who_does_not_return_go_back_to_the_front_of_the_queue() {
     let app = spawn_app_with(|c| c.chat.resume_grace_secs = 1).await;
     let mut sam = available_advocate(&app, "login-eider-35", "Advocate Sam").await;
+    // Someone has been waiting since before this chat began: the chat still goes first.
+    let (mut waiting, tag) = tagged_hello(&app, "waiting").await;
+    waiting.client.expect("queued").await;
+    let waiting_id = sam.chat_id_tagged(&tag).await;
     let (mut chatter, chat_id) = claimed_chat(&app, &mut sam, "chatter").await;
-    // Someone else is already waiting.
     let mut alex = staff(
         &app,
         "login-scoter-36",
@@ -296,9 +299,6 @@ async fn chats_of_an_advocate_who_does_not_return_go_back_to_the_front_of_the_qu
         haven::Role::Advocate,
     )
     .await;
-    let (mut waiting, tag) = tagged_hello(&app, "waiting").await;
-    waiting.client.expect("queued").await;
-    let waiting_id = sam.chat_id_tagged(&tag).await;
 
     drop(sam.client.into_inner());
     // After the grace period the chatter is told and waits again, ahead of the other one.
@@ -394,7 +394,13 @@ async fn a_waiting_chatter_who_resumes_keeps_their_place_in_line() {
 
 #[tokio::test]
 async fn a_waiting_chatter_who_does_not_return_leaves_the_queue() {
-    let app = spawn_app_with(|c| c.chat.resume_grace_secs = 1).await;
+    // A waiting chatter's place is kept for `protection.waiting_grace_secs`, not for the
+    // in-chat grace (here two minutes): a dropped `hello` holds no place for long.
+    let app = spawn_app_with(|c| {
+        c.protection.waiting_grace_secs = 1;
+        c.chat.resume_grace_secs = 120;
+    })
+    .await;
     let mut sam = available_advocate(&app, "login-courser-39", "Advocate Sam").await;
     let (mut gone, tag) = tagged_hello(&app, "gone").await;
     gone.client.expect("queued").await;
@@ -419,4 +425,56 @@ async fn a_waiting_chatter_who_does_not_return_leaves_the_queue() {
         })
         .await;
     assert_eq!(moved["queue"], "general");
+}
+
+#[tokio::test]
+async fn a_resume_while_waiting_sends_welcome_then_queued_then_the_messages() {
+    let app = spawn_app().await;
+    let _sam = available_advocate(&app, "login-order-40", "Advocate Sam").await;
+    let mut chatter = hello(&app, "waiting writer", json!({})).await;
+    chatter.client.expect("queued").await;
+    chatter.say("c-1", "written while waiting").await;
+    let token = chatter.token.clone();
+    drop(chatter.client.into_inner());
+    let (mut back, welcome) = resume(&app, &token, 0).await;
+    assert_eq!(welcome["type"], "welcome", "{welcome}");
+    let queued = back.next().await;
+    assert_eq!(queued["type"], "queued", "then `queued`: {queued}");
+    let message = back.next().await;
+    assert_eq!(message["type"], "message", "then the messages: {message}");
+    assert_eq!(message["text"], "written while waiting");
+}
+
+#[tokio::test]
+async fn a_resume_rotates_the_token_and_the_old_one_resumes_nothing() {
+    let app = spawn_app().await;
+    let mut sam = available_advocate(&app, "login-rotate-41", "Advocate Sam").await;
+    let (chatter, _chat_id) = claimed_chat(&app, &mut sam, "chatter").await;
+    let old = chatter.token.clone();
+    drop(chatter.client.into_inner());
+    let (_back, welcome) = resume(&app, &old, 0).await;
+    let new = welcome["token"].as_str().expect("a token").to_string();
+    assert_ne!(new, old, "the token seen once is replaced");
+    // A copy of the old token, replayed later, resumes nothing.
+    let mut thief = chatter_socket(&app, "replay").await;
+    thief
+        .send(json!({"type": "resume", "token": old, "last_seq": 0}))
+        .await;
+    thief.expect_error("chat_purged").await;
+}
+
+#[tokio::test]
+async fn a_second_socket_resuming_a_live_chat_replaces_the_first_with_a_frame() {
+    let app = spawn_app().await;
+    let mut sam = available_advocate(&app, "login-twice-42", "Advocate Sam").await;
+    let (mut first, chat_id) = claimed_chat(&app, &mut sam, "first tab").await;
+    let (mut second, welcome) = resume(&app, &first.token, 0).await;
+    assert_eq!(welcome["resumed"], true, "{welcome}");
+    let error = first.client.expect_error("replaced").await;
+    assert!(error["message"].is_string(), "{error}");
+    assert_eq!(first.client.ended(WAIT).await.code(), Some(4000));
+    sam.say(&chat_id, "a-1", "to the new tab").await;
+    second
+        .until("the advocate's line", |f| f["text"] == "to the new tab")
+        .await;
 }

@@ -14,8 +14,31 @@ async fn shutdown_tells_chatters_and_consoles_and_staff_sessions_survive_a_resta
     let mut waiting = hello(&app, "waiting", json!({})).await;
     waiting.client.expect("queued").await;
     let cookie = sam.cookie.clone();
+    // Sockets without a live chat: before `hello`, and after the chat ended.
+    let mut before_hello = chatter_socket(&app, "before hello").await;
+    before_hello.still_works().await;
+    let (mut ended_chat, ended_id) = claimed_chat(&app, &mut sam, "ended chat").await;
+    sam.end(&ended_id).await;
+    ended_chat.client.expect("ended").await;
 
     app.shutdown.trigger();
+
+    // The console hears `ended` / `server_closing` for the chat it had, then `server_closing`.
+    let ended = sam
+        .client
+        .until("`ended` for the live chat", |f| {
+            f["type"] == "ended" && f["chat_id"] == _chat_id.as_str()
+        })
+        .await;
+    assert_eq!(ended["reason"], "server_closing", "{ended}");
+    for socket in [&mut before_hello, &mut ended_chat.client] {
+        let ending = socket.ended(WAIT).await;
+        assert_eq!(
+            ending.code(),
+            Some(1001),
+            "a socket without a live chat gets a close frame too: {ending:?}"
+        );
+    }
 
     for chatter in [&mut chatting, &mut waiting] {
         let ended = chatter.client.expect("ended").await;

@@ -660,8 +660,11 @@ pub fn http() -> reqwest::Client {
 
 /// `POST` a login to `url` (the app's or a child server's `/api/staff/login`); the response.
 pub async fn post_login(url: &str, username: &str, password: &str) -> reqwest::Response {
+    // A browser names the page's origin on every POST; Haven refuses a POST without it.
+    let origin = url.split("/api/").next().unwrap_or(url);
     http()
         .post(url)
+        .header("origin", origin)
         .json(&json!({"username": username, "password": password}))
         .send()
         .await
@@ -683,6 +686,7 @@ pub fn session_cookie(response: &reqwest::Response) -> String {
 pub async fn logout(app: &TestApp, cookie: &str) -> reqwest::Response {
     http()
         .post(app.url("/api/staff/logout"))
+        .header("origin", app.url(""))
         .header("cookie", cookie)
         .send()
         .await

@@ -75,6 +75,7 @@ impl TestApp {
     pub async fn login(&self, username: &str, password: &str) -> String {
         let response = reqwest::Client::new()
             .post(self.url("/api/staff/login"))
+            .header("origin", self.url(""))
             .json(&json!({ "username": username, "password": password }))
             .send()
             .await
