@@ -96,9 +96,18 @@ pub struct ServerConfig {
     pub public_origin: String,
     /// Milliseconds a staff request waits for the database before `503 store_unavailable`.
     pub store_wait_ms: u64,
+    /// PEM certificate chain for Haven's own TLS; empty (with `tls_key_file`): plain HTTP,
+    /// for a reverse proxy to terminate TLS. Both files are read again on SIGHUP.
+    pub tls_cert_file: String,
+    /// PEM private key for `tls_cert_file`.
+    pub tls_key_file: String,
 }
 
 impl ServerConfig {
+    pub fn tls_enabled(&self) -> bool {
+        !self.tls_cert_file.is_empty()
+    }
+
     /// Fills in an empty `public_origin` from the address actually bound (for development).
     pub fn resolve_public_origin(&mut self, local: std::net::SocketAddr) {
         if self.public_origin.is_empty() {
@@ -107,7 +116,8 @@ impl ServerConfig {
                     "server.public_origin is not set: browsers must use http://{local}; set it to the address people open (e.g. https://chat.example.org)"
                 );
             }
-            self.public_origin = format!("http://{local}");
+            let scheme = if self.tls_enabled() { "https" } else { "http" };
+            self.public_origin = format!("{scheme}://{local}");
         }
     }
 
@@ -385,6 +395,23 @@ impl Config {
         )?;
         positive("auth.audit_retention_days", self.auth.audit_retention_days)?;
         positive("server.store_wait_ms", self.server.store_wait_ms)?;
+        if self.server.tls_cert_file.is_empty() != self.server.tls_key_file.is_empty() {
+            let key = if self.server.tls_cert_file.is_empty() {
+                "server.tls_cert_file"
+            } else {
+                "server.tls_key_file"
+            };
+            return Err(ConfigError::Invalid {
+                key,
+                reason: "TLS needs both server.tls_cert_file and server.tls_key_file".into(),
+            });
+        }
+        if self.server.tls_enabled() && self.server.public_origin.starts_with("http://") {
+            return Err(ConfigError::Invalid {
+                key: "server.public_origin",
+                reason: "Haven serves TLS itself (server.tls_cert_file), so browsers reach it at https://".into(),
+            });
+        }
         if !self.server.public_origin.is_empty() {
             check_origin("server.public_origin", &self.server.public_origin)?;
         }

@@ -27,7 +27,8 @@
 //! - [`stats`]: aggregate statistics for evaluators, with small-cell suppression.
 //! - [`abuse`]: per-client keys and limits, the file-descriptor budget (issue 8).
 //! - [`metrics`]: Prometheus counts and gauges, never about a person.
-//! - `serve`: the accept loop (connection cap, header-read timeout, graceful shutdown).
+//! - `serve`: the accept loop (connection cap, header-read timeout, optional TLS, security
+//!   headers on hyper's own answers, graceful shutdown).
 
 pub mod abuse;
 pub mod admin;

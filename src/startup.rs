@@ -48,6 +48,8 @@ pub enum StartupError {
         addr: String,
         source: std::io::Error,
     },
+    #[error(transparent)]
+    Tls(#[from] crate::serve::tls::TlsError),
 }
 
 /// Starts a graceful shutdown from anywhere (signal handler, tests).
@@ -68,6 +70,7 @@ pub struct Application {
     /// The separate `/metrics` listener, when configured.
     metrics_listener: Option<TcpListener>,
     max_connections: usize,
+    tls: Option<crate::serve::tls::Tls>,
 }
 
 impl Application {
@@ -90,6 +93,16 @@ impl Application {
             );
         }
         config.program.warn_missing_texts(&config.queues);
+        let tls = if config.server.tls_enabled() {
+            // Browsers keep Secure cookies only over HTTPS, which Haven now serves itself.
+            config.auth.secure_cookies = true;
+            Some(crate::serve::tls::Tls::load(
+                &config.server.tls_cert_file,
+                &config.server.tls_key_file,
+            )?)
+        } else {
+            None
+        };
         let listener = TcpListener::bind(&config.server.bind)
             .await
             .map_err(|source| StartupError::Bind {
@@ -154,6 +167,7 @@ impl Application {
             shutdown: CancellationToken::new(),
             metrics_listener,
             max_connections,
+            tls,
         })
     }
 
@@ -182,7 +196,11 @@ impl Application {
             shutdown,
             metrics_listener,
             max_connections,
+            tls,
         } = self;
+        if let Some(tls) = &tls {
+            tls.clone().reload_on_hangup(shutdown.clone());
+        }
         let purge = hub::purge::spawn(&state.hub, shutdown.clone());
         let sessions = spawn_session_cleanup(state.auth.clone(), shutdown.clone());
         let housekeeping = crate::forms::spawn_housekeeping(state.forms.clone(), shutdown.clone());
@@ -222,6 +240,8 @@ impl Application {
             header_read_timeout: Duration::from_secs(
                 state.config.protection.header_read_timeout_secs,
             ),
+            tls,
+            error_headers: crate::http::security_headers_for(&state.config, ""),
         };
         crate::serve::serve(
             listener,

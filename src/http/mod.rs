@@ -3,6 +3,7 @@
 mod admin;
 pub mod assets;
 pub use forms::ForgetBudget;
+pub use headers::security_headers_for;
 mod csrf;
 pub mod error;
 mod forms;

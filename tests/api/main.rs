@@ -29,3 +29,4 @@ mod stats;
 mod store;
 mod supervisor;
 mod throttle;
+mod tls;

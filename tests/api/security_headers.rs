@@ -152,6 +152,56 @@ async fn every_kind_of_answer_carries_the_security_headers() {
 }
 
 #[tokio::test]
+async fn hypers_own_400_and_431_carry_the_security_headers_too() {
+    let app = spawn_app().await;
+    // Headers larger than hyper reads: it answers 431 without asking Haven's router.
+    let huge = format!("X-Filler: {}\r\n", "a".repeat(500_000));
+    let (status, headers) = raw(&app, &get(&app, "/", &huge)).await;
+    assert_eq!(status, 431);
+    assert_security_headers("hyper's 431", &headers);
+    assert_eq!(
+        headers.get("cache-control"),
+        None,
+        "the head is hyper's own, with Haven's lines added (no duplicate of a header): {headers:?}"
+    );
+
+    let (status, headers) = raw(&app, "NOT A REQUEST\r\n\r\n").await;
+    assert_eq!(status, 400);
+    assert_security_headers("hyper's 400", &headers);
+
+    // A keep-alive connection whose second request is malformed: the first answer is Haven's
+    // own (headers once), the second hyper's (headers added).
+    let both = format!(
+        "GET /healthz HTTP/1.1\r\nHost: {}\r\n\r\nGARBAGE\r\n\r\n",
+        app.addr
+    );
+    let mut stream = tokio::net::TcpStream::connect(&app.addr).await.unwrap();
+    stream.write_all(both.as_bytes()).await.unwrap();
+    let mut text = String::new();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        stream.read_to_string(&mut text),
+    )
+    .await
+    .expect("both answers")
+    .ok();
+    let answers: Vec<&str> = text.split("HTTP/1.1 ").skip(1).collect();
+    assert_eq!(answers.len(), 2, "{text}");
+    assert!(answers[0].starts_with("200"), "{text}");
+    assert!(answers[1].starts_with("400"), "{text}");
+    for answer in answers {
+        assert_eq!(
+            answer
+                .to_ascii_lowercase()
+                .matches("x-content-type-options")
+                .count(),
+            1,
+            "each answer carries the headers once: {answer}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn a_host_spoofed_upgrade_is_refused_on_both_sockets() {
     let app = spawn_app().await;
     for path in ["/ws/chat", "/ws/console"] {

@@ -2,6 +2,10 @@
 //! file-descriptor limit, served over HTTP/1.1 with a header-read timeout (which also closes
 //! idle keep-alive connections) and TCP_NODELAY, and may become a WebSocket. The peer address
 //! is attached to the request as [`Connection`] for the per-client key and goes nowhere else.
+//! With `server.tls_cert_file` set, each connection is TLS ([`tls`]) before it is HTTP.
+
+mod error_heads;
+pub mod tls;
 
 use std::{convert::Infallible, sync::Arc, time::Duration};
 
@@ -12,6 +16,7 @@ use tokio::{net::TcpListener, sync::Semaphore};
 use tokio_util::sync::CancellationToken;
 use tower::ServiceExt;
 
+use self::error_heads::{HeaderLines, SecureErrorHeads};
 use crate::{
     abuse::{Connection, ConnectionPermit, Protection},
     metrics::{Metrics, Reason},
@@ -20,6 +25,10 @@ use crate::{
 pub struct ServeOptions {
     pub max_connections: usize,
     pub header_read_timeout: Duration,
+    /// Haven's own TLS, when configured.
+    pub tls: Option<tls::Tls>,
+    /// The security headers for hyper's own 400 and 431 answers.
+    pub error_headers: Vec<(http::HeaderName, http::HeaderValue)>,
 }
 
 /// Serves `router` until `stop`, then waits (at most `grace`) for HTTP connections to finish
@@ -39,6 +48,15 @@ pub async fn serve(
         .header_read_timeout(options.header_read_timeout)
         .keep_alive(true);
     let http = Arc::new(http);
+    let lines: HeaderLines = options
+        .error_headers
+        .iter()
+        .flat_map(|(name, value)| {
+            [name.as_str().as_bytes(), b": ", value.as_bytes(), b"\r\n"].concat()
+        })
+        .collect::<Vec<u8>>()
+        .into();
+    let handshake_timeout = options.header_read_timeout;
     loop {
         let (tcp, peer) = tokio::select! {
             _ = stop.cancelled() => break,
@@ -84,17 +102,26 @@ pub async fn serve(
         });
         let http = http.clone();
         let stop = stop.clone();
+        let tls = options.tls.as_ref().map(tls::Tls::acceptor);
+        let lines = lines.clone();
         tokio::spawn(async move {
             let _guard = guard;
-            let conn = http
-                .serve_connection(TokioIo::new(tcp), service)
-                .with_upgrades();
-            tokio::pin!(conn);
-            tokio::select! {
-                _ = conn.as_mut() => {}
-                _ = stop.cancelled() => {
-                    conn.as_mut().graceful_shutdown();
-                    let _ = tokio::time::timeout(grace, conn).await;
+            match tls {
+                None => {
+                    let io = SecureErrorHeads::new(tcp, lines);
+                    serve_connection(&http, io, service, stop, grace).await;
+                }
+                Some(acceptor) => {
+                    // A client that never finishes the handshake holds its slot no longer than
+                    // one that never sends its headers.
+                    match tokio::time::timeout(handshake_timeout, acceptor.accept(tcp)).await {
+                        Ok(Ok(stream)) => {
+                            let io = SecureErrorHeads::new(stream, lines);
+                            serve_connection(&http, io, service, stop, grace).await;
+                        }
+                        Ok(Err(error)) => tracing::debug!(%error, "TLS handshake failed"),
+                        Err(_) => tracing::debug!("TLS handshake timed out"),
+                    }
                 }
             }
         });
@@ -102,4 +129,30 @@ pub async fn serve(
     // Every connection (HTTP or WebSocket) holds a permit: wait until they are all back.
     let all = u32::try_from(options.max_connections).unwrap_or(u32::MAX);
     let _ = tokio::time::timeout(grace, permits.acquire_many(all)).await;
+}
+
+/// One HTTP/1.1 connection (it may become a WebSocket) until it ends or Haven stops.
+async fn serve_connection<I, S>(
+    http: &hyper::server::conn::http1::Builder,
+    io: I,
+    service: S,
+    stop: CancellationToken,
+    grace: Duration,
+) where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    S: hyper::service::HttpService<Incoming, ResBody = axum::body::Body> + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let conn = http
+        .serve_connection(TokioIo::new(io), service)
+        .with_upgrades();
+    tokio::pin!(conn);
+    tokio::select! {
+        _ = conn.as_mut() => {}
+        _ = stop.cancelled() => {
+            conn.as_mut().graceful_shutdown();
+            let _ = tokio::time::timeout(grace, conn).await;
+        }
+    }
 }
