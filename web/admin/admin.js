@@ -53,7 +53,11 @@ function enter(me) {
   $('me-name').textContent = me.display_name;
   if (me.must_change_password) return show('password-view');
   if (me.needs_second_factor) return startEnrolment(true);
-  if (me.role !== 'admin') return show('forbidden-view');
+  if (me.role !== 'admin') {
+    // Sent here from the console for a required step, which is now done: back to work.
+    if (new URLSearchParams(location.search).get('then') === 'console') return location.replace('/console');
+    return show('forbidden-view');
+  }
   show('admin-view');
   loadStaff();
   loadAudit();

@@ -23,6 +23,8 @@ export function showLogin(expired) {
   $('login-expired').hidden = !expired;
   $('login-error').hidden = true;
   $('password').value = '';
+  $('code').value = '';
+  $('code-row').hidden = true;
   if (S.me && expired) $('username').value = S.me.username;
   ($('username').value ? $('password') : $('username')).focus();
 }
@@ -56,6 +58,12 @@ function loginError(text) {
 
 /** Connects when this person may use the console, else shows where they belong. */
 export function enter() {
+  // A temporary password to replace or a required second factor to set up: the account page
+  // does both, then sends the person back here.
+  if (S.me && (S.me.must_change_password || S.me.needs_second_factor)) {
+    location.replace('/admin?then=console');
+    return;
+  }
   if (!canChat(S.me && S.me.role)) {
     noConsole();
     return;
@@ -72,19 +80,32 @@ async function login(e) {
     loginError(t('err_missing'));
     return;
   }
+  const credentials = { username, password };
+  const code = $('code').value.trim();
+  if (!$('code-row').hidden && code) credentials.code = code;
   $('login-submit').disabled = true;
   try {
     const res = await fetch('/api/staff/login', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username, password }),
+      body: JSON.stringify(credentials),
       credentials: 'same-origin',
     });
     if (!res.ok) {
       let body = {};
       try { body = await res.json(); } catch (_) { /* not JSON */ }
       const key = `err_${body.code}`;
-      loginError(t(key) !== key ? t(key) : body.message || t('err_signin_status', { status: res.status }));
+      const text = t(key) !== key ? t(key) : body.message || t('err_signin_status', { status: res.status });
+      // The password was right; the account asks for its second factor too.
+      if (body.code === 'second_factor_required' || body.code === 'invalid_second_factor') {
+        $('code-row').hidden = false;
+        $('code').value = '';
+        if (body.code === 'invalid_second_factor') loginError(text);
+        else $('login-error').hidden = true;
+        $('code').focus();
+        return;
+      }
+      loginError(text);
       $('password').select();
       return;
     }
@@ -92,6 +113,8 @@ async function login(e) {
     if (S.me && S.me.id !== me.id) hooks.forget();
     S.me = me;
     $('password').value = '';
+    $('code').value = '';
+    $('code-row').hidden = true;
     S.expired = false;
     S.replaced = false;
     enter();
