@@ -132,8 +132,15 @@ async fn a_login_gives_a_new_session_id_and_ends_the_one_the_browser_had() {
 
 /// Starts Haven with a clock the test moves forward.
 async fn spawn_app_with_clock() -> (crate::common::TestApp, haven::auth::Clock) {
+    spawn_app_with_clock_and(|_| {}).await
+}
+
+async fn spawn_app_with_clock_and(
+    tweak: impl FnOnce(&mut haven::Config),
+) -> (crate::common::TestApp, haven::auth::Clock) {
     let data_dir = tempfile::tempdir().unwrap();
-    let config = crate::common::test_config(data_dir.path());
+    let mut config = crate::common::test_config(data_dir.path());
+    tweak(&mut config);
     let clock = haven::auth::Clock::default();
     let app = haven::Application::build_with_clock(config, clock.clone())
         .await
@@ -200,6 +207,28 @@ async fn a_session_used_all_day_ends_at_its_absolute_lifetime() {
     // A fresh login works again.
     let again = app.login("login-crake-92", PASSWORD).await;
     assert_eq!(me(&app, &again).await.status(), 200);
+}
+
+#[tokio::test]
+async fn an_open_console_closes_when_its_session_reaches_its_lifetime() {
+    let (app, clock) = spawn_app_with_clock_and(|c| c.auth.console_session_check_secs = 1).await;
+    app.add_staff("login-grebe-93", "Advocate Sam", Role::Advocate, PASSWORD);
+    let cookie = app.login("login-grebe-93", PASSWORD).await;
+    let mut sam =
+        crate::support::connect_staff(&app, "login-grebe-93", "Advocate Sam", &cookie).await;
+    // An open console is use: it outlives the idle timeout while it is connected...
+    let idle = haven::Config::embedded_defaults().auth.session_idle_minutes as i64 * 60;
+    for _ in 0..3 {
+        clock.advance(idle / 2);
+        tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
+    }
+    sam.client.still_works().await;
+    // ...but not its absolute lifetime: the socket is told and closed with 4001.
+    clock.advance(13 * 3600);
+    sam.client.expect_error("session_expired").await;
+    let ending = sam.client.ended(std::time::Duration::from_secs(5)).await;
+    assert_eq!(ending.code(), Some(4001), "{ending:?}");
+    assert_eq!(me(&app, &cookie).await.status(), 401);
 }
 
 #[tokio::test]
