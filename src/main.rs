@@ -7,6 +7,12 @@ use haven::{
     telemetry, Application, Config,
 };
 
+/// Every heap block is zeroed when it is freed, so a purged chat's text, a resume token or a
+/// password does not linger in freed memory until something else happens to overwrite it.
+#[global_allocator]
+static ALLOCATOR: zeroizing_alloc::ZeroAlloc<std::alloc::System> =
+    zeroizing_alloc::ZeroAlloc(std::alloc::System);
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();

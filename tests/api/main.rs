@@ -17,6 +17,7 @@ mod config;
 mod console_continuity;
 mod faults;
 mod flow;
+mod forensics;
 mod forms;
 mod offline;
 mod privacy;
