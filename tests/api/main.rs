@@ -21,6 +21,7 @@ mod forms;
 mod offline;
 mod privacy;
 mod purge;
+mod restart;
 mod resume;
 mod second_factor;
 mod security_headers;
