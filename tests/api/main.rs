@@ -14,6 +14,7 @@ mod bad_input;
 mod chatter_page;
 mod claim_race;
 mod config;
+mod disk;
 mod console_continuity;
 mod faults;
 mod flow;
