@@ -88,7 +88,11 @@ fn form_toml() -> impl Strategy<Value = String> {
     let kind = prop::sample::select(vec![
         "single", "multi", "scale", "zip", "text", "email", "date", "",
     ]);
-    let id = prop_oneof!["[a-z_]{1,12}", ".{0,12}", Just("prefer_not_to_say".to_string())];
+    let id = prop_oneof![
+        "[a-z_]{1,12}",
+        ".{0,12}",
+        Just("prefer_not_to_say".to_string())
+    ];
     let extra = prop::sample::select(vec![
         "",
         "required = true\n",
@@ -101,9 +105,7 @@ fn form_toml() -> impl Strategy<Value = String> {
         "colour = \"red\"\n",
     ]);
     let option = (id.clone(), any::<bool>()).prop_map(|(id, under_13)| {
-        format!(
-            "{{ id = {id:?}, label = {{ en = \"E\", es = \"S\" }}, under_13 = {under_13} }}"
-        )
+        format!("{{ id = {id:?}, label = {{ en = \"E\", es = \"S\" }}, under_13 = {under_13} }}")
     });
     let question = (id, kind, prop::collection::vec(option, 0..4), extra).prop_map(
         |(id, kind, options, extra)| {

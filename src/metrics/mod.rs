@@ -188,7 +188,8 @@ impl Metrics {
         i.transcript_bytes.set(hub.transcript_bytes() as i64);
         i.rss_bytes.set(resident_bytes().unwrap_or(0) as i64);
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            i.alive_tasks.set(runtime.metrics().num_alive_tasks() as i64);
+            i.alive_tasks
+                .set(runtime.metrics().num_alive_tasks() as i64);
         }
         let stats = hub.purge_stats();
         // Counters only go up: bring them level with the hub's own totals.

@@ -35,7 +35,10 @@ impl Tmpfs {
     fn mount(size: &str, test: &str) -> Option<Tmpfs> {
         let required = std::env::var("CI").is_ok_and(|v| v == "true") && running_as_root();
         let skip = |why: String| {
-            assert!(!required, "{test}: CI runs as root, the tmpfs is required: {why}");
+            assert!(
+                !required,
+                "{test}: CI runs as root, the tmpfs is required: {why}"
+            );
             eprintln!("\n*** SKIPPED {test}: {why} (needs root and `mount -t tmpfs`) ***\n");
             None
         };
@@ -44,7 +47,13 @@ impl Tmpfs {
         }
         let dir = tempfile::tempdir().expect("temp dir");
         let status = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size},mode=0700"), "tmpfs"])
+            .args([
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={size},mode=0700"),
+                "tmpfs",
+            ])
             .arg(dir.path())
             .status();
         match status {
@@ -70,7 +79,10 @@ impl Tmpfs {
 
 impl Drop for Tmpfs {
     fn drop(&mut self) {
-        let _ = Command::new("umount").arg("-l").arg(self.dir.path()).status();
+        let _ = Command::new("umount")
+            .arg("-l")
+            .arg(self.dir.path())
+            .status();
     }
 }
 
@@ -181,7 +193,13 @@ async fn a_database_on_a_read_only_disk_is_refused_at_start_with_a_clear_message
     );
     std::fs::write(&config_path, config).unwrap();
     // A database that exists and works …
-    staff_add(&config_path, "ro-sam-1", "advocate", "Advocate Sam", PASSWORD);
+    staff_add(
+        &config_path,
+        "ro-sam-1",
+        "advocate",
+        "Advocate Sam",
+        PASSWORD,
+    );
     // … on a disk that has become read-only.
     disk.read_only();
     let output = haven_command(&config_path)

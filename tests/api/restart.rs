@@ -18,7 +18,9 @@ async fn on_duty(binary: &Binary, cookie: &str) -> Client {
         .send(json!({"type": "status", "available": true}))
         .await;
     console
-        .until("own status", |f| f["type"] == "status" && f["available"] == true)
+        .until("own status", |f| {
+            f["type"] == "status" && f["available"] == true
+        })
         .await;
     console
 }
@@ -81,9 +83,7 @@ fn counts_on_disk(data_dir: &Path) -> Vec<(String, i64)> {
     let mut query = db
         .prepare("SELECT metric, SUM(count) FROM ops_counts GROUP BY metric ORDER BY metric")
         .unwrap();
-    let rows = query
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap();
+    let rows = query.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
     rows.collect::<Result<_, _>>().unwrap()
 }
 
@@ -91,8 +91,20 @@ fn counts_on_disk(data_dir: &Path) -> Vec<(String, i64)> {
 async fn kill_9_mid_chat_keeps_what_was_written_and_tells_the_chatter_the_chat_is_gone() {
     let (dir, config_path) = config_dir("", "[stats]\nflush_secs = 1\n", "info");
     let data_dir = dir.path().join("data");
-    staff_add(&config_path, "kill-adv-1", "advocate", "Advocate Sam", PASSWORD);
-    staff_add(&config_path, "kill-eval-1", "evaluator", "Evaluator Kim", PASSWORD);
+    staff_add(
+        &config_path,
+        "kill-adv-1",
+        "advocate",
+        "Advocate Sam",
+        PASSWORD,
+    );
+    staff_add(
+        &config_path,
+        "kill-eval-1",
+        "evaluator",
+        "Evaluator Kim",
+        PASSWORD,
+    );
     let binary = Binary::serve(dir, config_path.clone(), &[]);
     let advocate = login(&binary, "kill-adv-1").await;
     let evaluator = login(&binary, "kill-eval-1").await;
@@ -141,7 +153,10 @@ async fn kill_9_mid_chat_keeps_what_was_written_and_tells_the_chatter_the_chat_i
     for client in [&mut live, &mut console] {
         match client.ended(WAIT).await {
             Ending::Dropped(_) => {}
-            other => panic!("{}: a killed server sends no close frame: {other:?}", client.name),
+            other => panic!(
+                "{}: a killed server sends no close frame: {other:?}",
+                client.name
+            ),
         }
     }
 

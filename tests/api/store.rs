@@ -85,7 +85,13 @@ async fn a_twelve_second_lock_keeps_chats_at_normal_latency_and_a_login_gets_503
     let mut rounds = 0;
     while locked.elapsed() < Duration::from_secs(12) {
         let started = Instant::now();
-        exchange(&mut chatter, &mut sam, &chat_id, &format!("locked-{rounds}")).await;
+        exchange(
+            &mut chatter,
+            &mut sam,
+            &chat_id,
+            &format!("locked-{rounds}"),
+        )
+        .await;
         slowest = slowest.max(started.elapsed());
         rounds += 1;
         tokio::time::sleep(Duration::from_millis(250)).await;
@@ -106,5 +112,9 @@ async fn a_twelve_second_lock_keeps_chats_at_normal_latency_and_a_login_gets_503
     locker.execute_batch("ROLLBACK").unwrap();
     drop(locker);
     let response = post_login(&app.url("/api/staff/login"), "store-kim-4", PASSWORD).await;
-    assert_eq!(response.status(), 200, "a login works once the lock is gone");
+    assert_eq!(
+        response.status(),
+        200,
+        "a login works once the lock is gone"
+    );
 }
