@@ -19,6 +19,9 @@ pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
 /// The voluntary forms and statistics settings, a second embedded layer under the same keys.
 pub const FORMS_TOML: &str = include_str!("../config/forms.toml");
 
+/// The most `protection.hello_proof_of_work_bits` may ask of a chatter's phone.
+const MAX_PROOF_BITS: u8 = 24;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("configuration could not be read: {0}")]
@@ -187,6 +190,8 @@ pub struct LimitsConfig {
 #[serde(deny_unknown_fields)]
 pub struct ProtectionConfig {
     pub hello_timeout_secs: u64,
+    /// Leading zero bits a `hello` must prove work for (0: off). See `abuse::proof`.
+    pub hello_proof_of_work_bits: u8,
     pub followup_timeout_secs: u64,
     pub waiting_grace_secs: u64,
     pub max_connections: usize,
@@ -344,6 +349,14 @@ impl Config {
         )?;
         let p = &self.protection;
         positive("protection.hello_timeout_secs", p.hello_timeout_secs)?;
+        if p.hello_proof_of_work_bits > MAX_PROOF_BITS {
+            return Err(ConfigError::Invalid {
+                key: "protection.hello_proof_of_work_bits",
+                reason: format!(
+                    "at most {MAX_PROOF_BITS} (each bit doubles the work of every chatter's phone)"
+                ),
+            });
+        }
         positive("protection.followup_timeout_secs", p.followup_timeout_secs)?;
         positive("protection.waiting_grace_secs", p.waiting_grace_secs)?;
         positive(

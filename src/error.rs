@@ -51,6 +51,10 @@ pub enum ErrorCode {
     SecondFactorRequired,
     InvalidSecondFactor,
     SecondFactorEnrolmentRequired,
+    /// `hello` without the proof of work this socket's `challenge` asks for.
+    ProofRequired,
+    /// `hello` whose proof does not solve this socket's `challenge`.
+    ProofInvalid,
 }
 
 /// What the hub refuses. Every variant is the caller's doing; the hub has no failures of its own.

@@ -23,6 +23,9 @@ pub enum ChatterFrame {
         language: Option<String>,
         #[serde(default)]
         intake: Option<Map<String, Value>>,
+        /// The nonce solving this socket's `challenge`, when proof of work is on.
+        #[serde(default)]
+        proof: Option<String>,
     },
     Resume {
         #[serde(default = "default_version")]
@@ -187,6 +190,11 @@ pub enum EndReason {
 #[derive(Debug, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ToChatter<'a> {
+    /// First frame of a socket when proof of work is on: solve before `hello`.
+    Challenge {
+        challenge: &'a str,
+        bits: u8,
+    },
     Welcome {
         v: u32,
         token: &'a str,

@@ -5,6 +5,7 @@
 mod client_key;
 pub mod fd;
 mod limits;
+pub mod proof;
 
 use std::{net::SocketAddr, sync::Arc};
 

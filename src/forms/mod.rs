@@ -5,6 +5,8 @@
 pub mod answers;
 pub mod code;
 mod definition;
+#[cfg(test)]
+mod fuzz;
 mod public;
 mod retention;
 

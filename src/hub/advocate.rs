@@ -57,7 +57,11 @@ impl Hub {
             available: false,
             chats: Vec::new(),
             last_assigned_ms: 0,
+            grace_timer: None,
         });
+        if let Some(timer) = advocate.grace_timer.take() {
+            timer.abort();
+        }
         if let Some(old) = advocate.outbox.replace(outbox.clone()) {
             send(
                 Some(&old),
@@ -288,7 +292,7 @@ impl Hub {
         state.publish(self.settings());
         drop(state);
         let handle = *handle;
-        self.after(self.settings().grace, move |hub| {
+        let timer = self.after(self.settings().grace, move |hub| {
             let mut state = hub.lock();
             let gone = state
                 .advocates
@@ -299,6 +303,13 @@ impl Hub {
                 state.publish(hub.settings());
             }
         });
+        if let Some(advocate) = self.lock().advocates.get_mut(&handle.staff_id) {
+            if advocate.conn == handle.conn {
+                if let Some(old) = advocate.grace_timer.replace(timer) {
+                    old.abort();
+                }
+            }
+        }
     }
 
     /// A staff session lapsed (expired, or was removed) while its console was open: close the

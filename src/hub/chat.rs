@@ -55,6 +55,8 @@ pub struct Chat {
     pub answered_ms: Option<u64>,
     /// Which voluntary forms this chat has sent (see `tickets.rs`).
     pub forms: FormsTaken,
+    /// The grace timer started when the chatter's socket went away, cancelled on resume.
+    pub grace_timer: Option<tokio::task::AbortHandle>,
 }
 
 /// Per chat, in memory only: forms sent, and whether the person said they are under 13.

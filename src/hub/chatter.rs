@@ -108,6 +108,7 @@ impl Hub {
                 state.memory.meter.clone(),
             ),
             answered_ms: None,
+            grace_timer: None,
             forms: Default::default(),
         };
         state.tokens.insert(chat.token_hash, id);
@@ -179,6 +180,9 @@ impl Hub {
         }
         chat.chatter_conn = outbox.id();
         chat.told_position = None;
+        if let Some(timer) = chat.grace_timer.take() {
+            timer.abort();
+        }
         let resumed = ChatEvent::Resumed {
             queue: chat.queue.clone(),
             started_ms: chat.first_waited_ms,
@@ -370,7 +374,14 @@ impl Hub {
         tracing::info!(chat = %handle.chat_id, "chatter disconnected; grace period started");
         drop(state);
         let handle = *handle;
-        self.after(grace, move |hub| hub.expire_chatter(handle));
+        let timer = self.after(grace, move |hub| hub.expire_chatter(handle));
+        if let Some(chat) = self.lock().chats.get_mut(&handle.chat_id) {
+            if chat.chatter_conn == handle.conn {
+                if let Some(old) = chat.grace_timer.replace(timer) {
+                    old.abort();
+                }
+            }
+        }
     }
 
     /// A `hello` that nothing followed: the chat is removed (it holds no messages, or the page

@@ -203,15 +203,22 @@ impl Hub {
         weak.upgrade().map(|inner| Hub { inner })
     }
 
-    /// Runs `then` on the hub after `delay`, unless the hub is gone by then.
-    fn after(&self, delay: Duration, then: impl FnOnce(Hub) + Send + 'static) {
+    /// Runs `then` on the hub after `delay`, unless the hub is gone by then. The handle lets
+    /// a reconnect cancel a grace timer that no longer matters, so that sockets which come and
+    /// go do not pile up sleeping tasks.
+    fn after(
+        &self,
+        delay: Duration,
+        then: impl FnOnce(Hub) + Send + 'static,
+    ) -> tokio::task::AbortHandle {
         let weak = self.downgrade();
         tokio::spawn(async move {
             tokio::time::sleep(delay).await;
             if let Some(hub) = Hub::upgrade(&weak) {
                 then(hub);
             }
-        });
+        })
+        .abort_handle()
     }
 
     pub fn is_open_now(&self) -> bool {

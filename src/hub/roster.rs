@@ -18,6 +18,8 @@ pub struct Advocate {
     pub chats: Vec<Uuid>,
     /// Unix ms of the last time they were given a chat, to break load ties fairly.
     pub last_assigned_ms: u64,
+    /// The grace timer started when their console went away, cancelled when it comes back.
+    pub grace_timer: Option<tokio::task::AbortHandle>,
 }
 
 impl Advocate {

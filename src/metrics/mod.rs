@@ -56,6 +56,7 @@ struct Inner {
     staff_online: Gauge,
     transcript_bytes: Gauge,
     rss_bytes: Gauge,
+    alive_tasks: Gauge,
     purge_runs: Counter,
     chats_purged: Counter,
     connection_seconds: Histogram,
@@ -99,6 +100,12 @@ impl Metrics {
             "Bytes of transcript text in memory",
         );
         let rss_bytes = gauge(&mut registry, "resident_memory_bytes", "Resident set size");
+        // Tasks that outlive their socket are a leak the fd and memory figures miss.
+        let alive_tasks = gauge(
+            &mut registry,
+            "runtime_alive_tasks",
+            "Tokio tasks alive in the runtime",
+        );
         let purge_runs = Counter::default();
         registry.register("purge_runs", "Purge runs", purge_runs.clone());
         let chats_purged = Counter::default();
@@ -124,6 +131,7 @@ impl Metrics {
                 staff_online,
                 transcript_bytes,
                 rss_bytes,
+                alive_tasks,
                 purge_runs,
                 chats_purged,
                 connection_seconds,
@@ -179,6 +187,10 @@ impl Metrics {
         i.staff_online.set(counts.staff_online as i64);
         i.transcript_bytes.set(hub.transcript_bytes() as i64);
         i.rss_bytes.set(resident_bytes().unwrap_or(0) as i64);
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            i.alive_tasks
+                .set(runtime.metrics().num_alive_tasks() as i64);
+        }
         let stats = hub.purge_stats();
         // Counters only go up: bring them level with the hub's own totals.
         i.purge_runs

@@ -6,7 +6,7 @@ use tokio::time::Instant;
 
 use super::conn::{send_error, Session};
 use crate::{
-    abuse::{ClientKey, Protection},
+    abuse::{proof::Challenge, ClientKey, Protection},
     error::{ErrorCode, HubError},
     hub::{
         outbox::Outbox,
@@ -64,6 +64,8 @@ pub struct ChatterSession {
     deadlines: Deadlines,
     stage: Stage,
     client: Option<Client>,
+    /// This socket's proof-of-work challenge, when the program switched it on.
+    challenge: Option<Challenge>,
 }
 
 impl ChatterSession {
@@ -76,7 +78,39 @@ impl ChatterSession {
             },
             deadlines,
             client,
+            challenge: None,
         }
+    }
+
+    /// Asks for proof of work before `hello`: the challenge goes out as the socket's first
+    /// frame.
+    pub fn with_challenge(mut self, challenge: Challenge, outbox: &Outbox) -> ChatterSession {
+        outbox.send(encode(&ToChatter::Challenge {
+            challenge: challenge.text(),
+            bits: challenge.bits(),
+        }));
+        self.challenge = Some(challenge);
+        self
+    }
+
+    /// Whether `hello` proved the work asked of it; if not, the page was told why.
+    fn proof_holds(&self, proof: Option<&str>, outbox: &Outbox) -> bool {
+        let Some(challenge) = &self.challenge else {
+            return true;
+        };
+        let (code, message) = match proof {
+            Some(nonce) if challenge.accepts(nonce) => return true,
+            Some(_) => (
+                ErrorCode::ProofInvalid,
+                "The proof of work does not solve this connection's challenge.",
+            ),
+            None => (
+                ErrorCode::ProofRequired,
+                "This server asks for proof of work: solve the `challenge` and send it as `proof` in `hello`.",
+            ),
+        };
+        send_error(outbox, code, message, None, None);
+        false
     }
 
     /// The per-client allowance of new chats; refusal is `offline` with reason `busy`, so the
@@ -100,9 +134,13 @@ impl ChatterSession {
                 queue,
                 language,
                 intake,
+                proof,
             } => {
                 self.check_version(v, outbox)?;
                 self.check_not_started()?;
+                if !self.proof_holds(proof.as_deref(), outbox) {
+                    return Err(Refusal::Answered);
+                }
                 let intake = Intake::parse(intake)?;
                 let hello = Hello {
                     queue,

@@ -19,7 +19,11 @@ use axum::{
 };
 
 use crate::{
-    abuse::Connection, auth::cookie, http::error::ApiError, hub::outbox::Outbox, metrics::Reason,
+    abuse::{proof::Challenge, Connection},
+    auth::cookie,
+    http::error::ApiError,
+    hub::outbox::Outbox,
+    metrics::Reason,
     startup::AppState,
 };
 use conn::Limits;
@@ -83,6 +87,7 @@ async fn chat_upgrade(
         hello: Duration::from_secs(protection.hello_timeout_secs),
         followup: Duration::from_secs(protection.followup_timeout_secs),
     };
+    let proof_bits = protection.hello_proof_of_work_bits;
     let limits = Limits::from_config(&state.config.limits, protection);
     let queue_frames = state.config.limits.outbound_queue_frames;
     let hub = state.hub.clone();
@@ -92,6 +97,9 @@ async fn chat_upgrade(
             let _connection = connection;
             let (outbox, inbox) = Outbox::new(queue_frames);
             let mut session = chatter::ChatterSession::new(hub, deadlines, client);
+            if proof_bits > 0 {
+                session = session.with_challenge(Challenge::new(proof_bits), &outbox);
+            }
             state.metrics.socket_opened(false);
             conn::run(
                 socket,

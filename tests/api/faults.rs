@@ -41,6 +41,28 @@ async fn healthz_once(port: u16) {
     assert!(answer.starts_with(b"HTTP/1.1 200"), "{answer:?}");
 }
 
+/// A free port on loopback for a child's listener (closed again before the child binds it).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// The runtime's alive tasks, as the child's `/metrics` says.
+async fn alive_tasks(metrics_port: u16) -> i64 {
+    let text = reqwest::get(format!("http://127.0.0.1:{metrics_port}/metrics"))
+        .await
+        .expect("metrics answer")
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix("haven_runtime_alive_tasks "))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no haven_runtime_alive_tasks in:\n{text}"))
+}
+
 /// Runs `rounds` connect/disconnect cycles of each socket kind against the binary.
 async fn cycles(binary: &Binary, cookie: &str, rounds: usize) {
     let chat_url = binary.ws_url("/ws/chat");
@@ -89,11 +111,15 @@ async fn login(binary: &Binary, username: &str) -> String {
 }
 
 #[tokio::test]
-async fn a_thousand_connect_disconnect_cycles_leave_no_descriptors_or_memory_behind() {
+async fn a_thousand_connect_disconnect_cycles_leave_no_tasks_descriptors_or_memory_behind() {
+    let metrics_port = free_port();
     let (dir, config_path) = config_dir(
         "",
-        "[chat]\nretention_after_close_secs = 1\npurge_interval_secs = 1\n\n\
-         [protection]\nwaiting_grace_secs = 1\nnew_chats_per_client_per_minute = 100000\n",
+        &format!(
+            "[chat]\nretention_after_close_secs = 1\npurge_interval_secs = 1\n\n\
+             [protection]\nwaiting_grace_secs = 1\nnew_chats_per_client_per_minute = 100000\n\
+             metrics_bind = \"127.0.0.1:{metrics_port}\"\n"
+        ),
         "info",
     );
     staff_add(
@@ -125,6 +151,8 @@ async fn a_thousand_connect_disconnect_cycles_leave_no_descriptors_or_memory_beh
     cycles(&binary, &cycling_cookie, 25).await;
     tokio::time::sleep(Duration::from_secs(3)).await;
     let (fds_before, rss_before) = (fds(pid), rss(pid));
+    let tasks_before = alive_tasks(metrics_port).await;
+    assert!(tasks_before > 0, "the runtime counts its own tasks");
 
     // 250 rounds × 4 kinds = 1,000 connect/disconnect cycles.
     cycles(&binary, &cycling_cookie, 250).await;
@@ -146,9 +174,15 @@ async fn a_thousand_connect_disconnect_cycles_leave_no_descriptors_or_memory_beh
     }
     tokio::time::sleep(Duration::from_secs(3)).await;
     let rss_after = rss(pid);
+    let tasks_after = alive_tasks(metrics_port).await;
     eprintln!(
-        "1,000 cycles: fds {fds_before} → {}, RSS {rss_before} → {rss_after}",
+        "1,000 cycles: fds {fds_before} → {}, RSS {rss_before} → {rss_after}, \
+         tasks {tasks_before} → {tasks_after}",
         fds(pid)
+    );
+    assert!(
+        tasks_after <= tasks_before + 3,
+        "alive tasks grew from {tasks_before} to {tasks_after}"
     );
     assert!(
         rss_after < rss_before + 8 * 1024 * 1024,

@@ -760,8 +760,9 @@ pub fn contains_bytes(haystack: &[u8], needle: &[u8]) -> bool {
 pub struct Binary {
     pub child: Child,
     pub output: Arc<Mutex<String>>,
-    /// Holds the config file and the data directory for as long as the server runs.
-    _dir: tempfile::TempDir,
+    /// Holds the config file and the data directory for as long as the server runs (taken
+    /// back by [`Binary::kill_hard`] for a restart).
+    dir: Option<tempfile::TempDir>,
     pub port: u16,
 }
 
@@ -911,7 +912,7 @@ impl Binary {
         Binary {
             child,
             output,
-            _dir: dir,
+            dir: Some(dir),
             port,
         }
     }
@@ -926,6 +927,14 @@ impl Binary {
 
     pub fn output(&self) -> String {
         self.output.lock().unwrap().clone()
+    }
+
+    /// SIGKILL (`kill -9`): the process writes nothing more. Returns the directory holding the
+    /// config and the data, for a restart on the same database.
+    pub fn kill_hard(mut self) -> tempfile::TempDir {
+        self.child.kill().expect("SIGKILL");
+        self.child.wait().expect("reaped");
+        self.dir.take().expect("the directory is held until now")
     }
 
     /// SIGTERM, then wait (bounded) for the exit; returns whether it exited successfully.

@@ -324,6 +324,7 @@ async fn chatter_page_with_its_forms_stays_under_60_kb() {
     for path in [
         "/chat",
         "/chat/chat.js",
+        "/chat/proof.js",
         "/shared/socket.js",
         "/chat/chat.css",
         "/chat/forms.js",

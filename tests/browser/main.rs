@@ -15,6 +15,7 @@ mod forms;
 mod language;
 mod phone;
 mod privacy;
+mod proof;
 mod quick_exit;
 mod resume;
 mod resume_screen;

@@ -139,6 +139,7 @@ async fn chatter_page_headers_keep_it_out_of_caches_and_frames() {
     for path in [
         "/chat",
         "/chat/chat.js",
+        "/chat/proof.js",
         "/chat/chat.css",
         "/chat/i18n/en.json",
         "/shared/socket.js",

@@ -3,6 +3,7 @@
 
 import { Socket } from '/shared/socket.js';
 import * as forms from './forms.js';
+import { solve } from './proof.js';
 
 const TOKEN_KEY = 'haven_token';
 const SHIFT_WINDOW_MS = 5000;
@@ -317,8 +318,23 @@ function send(frame) {
   return socket.send(frame);
 }
 
+// This socket's proof-of-work challenge and its solution, when the server asks for one.
+const proof = { challenge: null, nonce: null };
+
 function helloFrame() {
-  return { type: 'hello', v: 1, language: S.lang, intake: forms.helloIntake() };
+  const frame = { type: 'hello', v: 1, language: S.lang, intake: forms.helloIntake() };
+  if (proof.nonce) frame.proof = proof.nonce;
+  return frame;
+}
+
+// A new socket's challenge: solve it, then (re)send the hello it was asked for.
+async function onChallenge(f) {
+  proof.challenge = f.challenge;
+  proof.nonce = null;
+  const nonce = await solve(f.challenge, f.bits);
+  if (proof.challenge !== f.challenge) return;
+  proof.nonce = nonce;
+  if (S.state === 'starting' && !S.token) send(helloFrame());
 }
 
 function resumeFrame() {
@@ -335,6 +351,9 @@ function connectionLost() {
 
 function handle(f) {
   switch (f.type) {
+    case 'challenge':
+      onChallenge(f);
+      break;
     case 'welcome':
       S.token = f.token;
       try { sessionStorage.setItem(TOKEN_KEY, f.token); } catch (_) { /* private mode */ }
@@ -421,6 +440,8 @@ function onError(f) {
       break;
     case 'not_assigned':
     case 'already_started':
+    case 'proof_required':
+      // The hello that raced the challenge: it goes again once the challenge is solved.
       break;
     default:
       notice(t('error_generic', { message: f.message || f.code }));
