@@ -51,6 +51,8 @@ pub enum ErrorCode {
     SecondFactorRequired,
     InvalidSecondFactor,
     SecondFactorEnrolmentRequired,
+    /// An admin's settings edit was refused; the answer names the `field`.
+    InvalidSetting,
 }
 
 /// What the hub refuses. Every variant is the caller's doing; the hub has no failures of its own.
