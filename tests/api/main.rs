@@ -24,6 +24,7 @@ mod purge;
 mod resume;
 mod second_factor;
 mod security_headers;
+mod settings;
 mod shutdown;
 mod stats;
 mod store;
