@@ -11,7 +11,6 @@ use serde_json::Value;
 use crate::{
     config::{CannedResponse, Config, ConfigError, QueueConfig},
     hub::hours::ServiceHours,
-    program_text::ProgramText,
 };
 
 /// A section of the settings admins may change.
@@ -417,10 +416,7 @@ fn lay_texts(texts: &TextsEdit, config: &mut Config) {
             program.offline_note = clean(&t.offline_note);
             program.mandated_reporting = clean(&t.mandated_reporting);
         } else {
-            let own = program
-                .text
-                .entry(lang.clone())
-                .or_insert_with(ProgramText::default);
+            let own = program.text.entry(lang.clone()).or_default();
             own.name = Some(clean(&t.name));
             own.page_title = Some(clean(&t.page_title));
             own.emergency = Some(clean(&t.emergency));
