@@ -55,6 +55,8 @@ pub enum ErrorCode {
     ProofRequired,
     /// `hello` whose proof does not solve this socket's `challenge`.
     ProofInvalid,
+    /// An admin's settings edit was refused; the answer names the `field`.
+    InvalidSetting,
 }
 
 /// What the hub refuses. Every variant is the caller's doing; the hub has no failures of its own.

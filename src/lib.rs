@@ -20,6 +20,7 @@
 //! - [`http`]: staff login, public settings, pages, security headers.
 //! - [`auth`]: sessions, login throttling, device cookies, revocation.
 //! - [`admin`]: staff administration rules shared by the admin API and the CLI.
+//! - [`settings`]: queues, hours, canned responses and texts admins edit while Haven runs.
 //! - [`audit`]: the audit trail of staff actions, written off the request path.
 //! - [`store`]: SQLite, the only code that touches disk (staff and staff sessions only).
 //! - [`staff`]: roles and the staff record every layer shares.
@@ -44,6 +45,7 @@ pub mod metrics;
 pub mod program_text;
 pub mod protocol;
 mod serve;
+pub mod settings;
 pub mod staff;
 pub mod startup;
 pub mod stats;

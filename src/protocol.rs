@@ -388,6 +388,11 @@ pub enum ToConsole<'a> {
     Error(ErrorBody<'a>),
     ServerClosing,
     Pong,
+    /// An admin changed the queues or canned responses: the new lists, as in `welcome`.
+    Settings {
+        queues: &'a [QueueConfig],
+        canned: &'a [CannedResponse],
+    },
     /// Answer to `read_transcript`: the chat's lines so far (read-only).
     Transcript {
         chat_id: Uuid,

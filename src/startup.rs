@@ -14,6 +14,7 @@ use crate::{
     http::ForgetBudget,
     hub::{self, Hub, Settings},
     metrics::Metrics,
+    settings::LiveSettings,
     stats::Stats,
     store::{Store, StoreError},
 };
@@ -23,6 +24,8 @@ use crate::{
 pub struct AppState {
     pub config: Arc<Config>,
     pub hub: Hub,
+    /// What admins changed while Haven runs, over `config` (crate::settings).
+    pub settings: LiveSettings,
     pub auth: Auth,
     /// Caps concurrent chatter sockets.
     pub chatter_slots: Arc<Semaphore>,
@@ -92,7 +95,6 @@ impl Application {
                 "no admin account yet: create one with `haven staff add NAME --role admin` (the password is read from the prompt or stdin)"
             );
         }
-        config.program.warn_missing_texts(&config.queues);
         let tls = if config.server.tls_enabled() {
             // Browsers keep Secure cookies only over HTTPS, which Haven now serves itself.
             config.auth.secure_cookies = true;
@@ -125,9 +127,12 @@ impl Application {
                 port,
             ));
         let config = Arc::new(config);
+        // Admins' saved edits over the file's sections (crate::settings).
+        let current = crate::settings::effective_at_start(&config, &store)?;
+        current.program.warn_missing_texts(&current.queues);
         let forms = Forms::new(Arc::clone(&config), store.clone())?;
         let stats = Stats::new(Arc::clone(&config), store.clone());
-        let mut settings = Settings::from_config(&config);
+        let mut settings = Settings::from_config(&current);
         settings.recorder = Some(stats.recorder());
         let metrics_listener = match config.protection.metrics_bind.as_str() {
             "" => None,
@@ -148,8 +153,11 @@ impl Application {
             max_connections,
             "connection cap"
         );
+        let hub = Hub::new(settings);
+        let live = LiveSettings::start(Arc::clone(&config), current, store.clone(), hub.clone())?;
         let state = AppState {
-            hub: Hub::new(settings),
+            hub,
+            settings: live,
             auth: Auth::new(store, &config.auth, clock)?,
             chatter_slots: Arc::new(Semaphore::new(config.limits.max_chatter_connections)),
             forms,

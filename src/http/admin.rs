@@ -31,7 +31,7 @@ impl From<AdminError> for ApiError {
 }
 
 /// The admin behind this request, or 403.
-fn admin(me: &LoggedIn) -> Result<Uuid, ApiError> {
+pub(super) fn admin(me: &LoggedIn) -> Result<Uuid, ApiError> {
     if me.session.staff.role != Role::Admin {
         return Err(ApiError::Forbidden);
     }
@@ -301,6 +301,8 @@ pub async fn set_profile(
             Some(max.to_string()),
         )
         .await?;
+        // A connected advocate's limit changes at once (claims, auto-assign, snapshots).
+        state.settings.staff_max_chats_changed(target, max);
     }
     Ok(StatusCode::NO_CONTENT)
 }

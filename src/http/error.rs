@@ -51,6 +51,9 @@ pub enum ApiError {
     LastAdmin,
     #[error("Not found.")]
     NotFound,
+    /// A settings edit refused by the checks Haven runs at start; `field` says where.
+    #[error("{field}: {reason}")]
+    InvalidSetting { field: String, reason: String },
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -127,6 +130,7 @@ impl ApiError {
             ),
             ApiError::LastAdmin => (StatusCode::CONFLICT, ErrorCode::LastAdmin),
             ApiError::NotFound => (StatusCode::NOT_FOUND, ErrorCode::NotFound),
+            ApiError::InvalidSetting { .. } => (StatusCode::BAD_REQUEST, ErrorCode::InvalidSetting),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal),
         }
     }
@@ -142,8 +146,11 @@ impl IntoResponse for ApiError {
             }
             other => other.to_string(),
         };
-        let mut response =
-            (status, Json(json!({ "code": code, "message": message }))).into_response();
+        let mut body = json!({ "code": code, "message": message });
+        if let ApiError::InvalidSetting { field, .. } = &self {
+            body["field"] = json!(field);
+        }
+        let mut response = (status, Json(body)).into_response();
         let headers = response.headers_mut();
         match self {
             ApiError::TooManyAttempts { retry_after_secs } => {

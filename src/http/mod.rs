@@ -12,6 +12,7 @@ mod methods;
 mod privacy;
 mod public;
 pub mod session;
+mod settings;
 mod staff;
 mod stats;
 
@@ -24,6 +25,9 @@ use axum::{
 use tower_http::compression::CompressionLayer;
 
 use crate::startup::AppState;
+
+/// Largest settings edit accepted, in bytes.
+const SETTINGS_BODY_LIMIT: usize = 512 * 1024;
 
 pub fn routes(state: AppState) -> Router<AppState> {
     let pages_and_api = Router::new()
@@ -70,6 +74,17 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route(
             "/api/admin/settings/security",
             get(admin::security_settings).post(admin::set_security_settings),
+        )
+        .route("/api/admin/settings", get(settings::all))
+        .route(
+            "/api/admin/settings/{section}",
+            get(settings::one)
+                .post(settings::save)
+                .put(settings::save)
+                .layer(
+                    // Canned responses and texts in several languages outgrow 16 KiB.
+                    DefaultBodyLimit::max(SETTINGS_BODY_LIMIT),
+                ),
         )
         .route("/api/admin/audit", get(admin::audit))
         .route("/api/admin/audit/export", post(admin::export_audit))

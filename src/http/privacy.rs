@@ -299,14 +299,16 @@ pub struct PrivacyQuery {
 }
 
 pub async fn page(State(state): State<AppState>, Query(query): Query<PrivacyQuery>) -> Response {
-    let languages = &state.config.program.languages;
+    // With admins' edits of the program's texts (crate::settings).
+    let config = state.settings.current();
+    let languages = &config.program.languages;
     let lang = query
         .lang
         .filter(|l| languages.contains(l))
         .unwrap_or_else(|| languages[0].clone());
     (
         [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-        render(&state.config, &lang),
+        render(&config, &lang),
     )
         .into_response()
 }

@@ -28,7 +28,8 @@ pub async fn config(
     State(state): State<AppState>,
     Query(query): Query<ConfigQuery>,
 ) -> Json<Value> {
-    let config = &state.config;
+    // The file's configuration with admins' edits over it.
+    let config = state.settings.current();
     let program = &config.program;
     let default = program.languages[0].as_str();
     let lang = query
@@ -59,7 +60,7 @@ pub async fn config(
     let open_now = state.hub.is_open_now();
     let next_open_at = state
         .hub
-        .settings()
+        .program()
         .hours
         .next_open_at(unix_now())
         .map(|secs| secs * 1000);

@@ -48,7 +48,9 @@ impl Hub {
     ) -> AdvocateHandle {
         let settings = self.settings();
         let mut state = self.lock();
+        let program = std::sync::Arc::clone(&state.program);
         let staff_id = staff.id;
+        let capacity = state.capacity(staff_id, settings.max_chats);
         let advocate = state.advocates.entry(staff_id).or_insert_with(|| Advocate {
             staff: staff.clone(),
             outbox: None,
@@ -88,9 +90,9 @@ impl Hub {
                     role: advocate.staff.role,
                 },
                 available: advocate.available,
-                capacity: settings.max_chats,
-                queues: &settings.queues,
-                canned: &settings.canned,
+                capacity,
+                queues: &program.queues,
+                canned: &program.canned,
                 may_read_transcripts: settings.may_read_transcripts
                     && advocate.staff.role.oversees(),
             },
@@ -134,7 +136,7 @@ impl Hub {
         if !waiting {
             return Err(HubError::AlreadyClaimed);
         }
-        if load >= settings.max_chats {
+        if load >= state.capacity(handle.staff_id, settings.max_chats) {
             return Err(HubError::AtCapacity);
         }
         state.assign(chat_id, handle.staff_id, None);
@@ -219,10 +221,11 @@ impl Hub {
                 if to == handle.staff_id {
                     return Err(HubError::InvalidTransfer);
                 }
-                let ready = state
-                    .advocates
-                    .get(&to)
-                    .is_some_and(|a| a.connected() && a.available && a.load() < settings.max_chats);
+                let ready = state.advocates.get(&to).is_some_and(|a| {
+                    a.connected()
+                        && a.available
+                        && a.load() < state.capacity(to, settings.max_chats)
+                });
                 if !ready {
                     return Err(HubError::TargetUnavailable);
                 }
@@ -243,7 +246,8 @@ impl Hub {
                 tracing::info!(chat = %chat_id, from = %handle.staff_id, to = %to, "chat transferred to advocate");
             }
             TransferTarget::Queue(queue) => {
-                let queue = settings.queue(&queue).ok_or(HubError::UnknownQueue)?;
+                let program = std::sync::Arc::clone(&state.program);
+                let queue = program.queue(&queue).ok_or(HubError::UnknownQueue)?;
                 state.post(
                     chat_id,
                     Sender::System,

@@ -45,11 +45,13 @@ impl Hub {
         hello: Hello,
     ) -> Result<Option<ChatterHandle>, HubError> {
         let settings = self.settings();
-        let queue = match hello.queue {
-            Some(id) => settings.queue(&id).ok_or(HubError::UnknownQueue)?,
-            None => &settings.queues[0],
-        };
         let mut state = self.lock();
+        // Read under the lock: an admin's edit applies wholly before or wholly after this.
+        let program = std::sync::Arc::clone(&state.program);
+        let queue = match hello.queue {
+            Some(id) => program.queue(&id).ok_or(HubError::UnknownQueue)?,
+            None => &program.queues[0],
+        };
         // Waiters whose socket dropped keep their place for a short grace but do not keep a
         // real arrival out.
         let waiting = state
@@ -57,7 +59,7 @@ impl Hub {
             .iter()
             .filter(|id| state.chats.get(id).is_some_and(|c| c.chatter.is_some()))
             .count();
-        let offline = if !settings.hours.is_open_now() {
+        let offline = if !program.hours.is_open_now() {
             Some(OfflineReason::OutsideHours)
         } else if state.on_duty() == 0 || state.closing {
             Some(OfflineReason::NoAdvocates)
@@ -133,15 +135,15 @@ impl Hub {
 
     /// Answers `offline` with the program's other ways to reach someone.
     pub fn offer_offline(&self, outbox: &Outbox, reason: OfflineReason) {
-        let settings = self.settings();
+        let program = self.program();
         send(
             Some(outbox),
             &ToChatter::Offline {
                 reason,
                 contacts: Contacts {
-                    phone: &settings.hotline_phone,
-                    text: &settings.hotline_text,
-                    note: &settings.offline_note,
+                    phone: &program.hotline_phone,
+                    text: &program.hotline_text,
+                    note: &program.offline_note,
                 },
             },
         );

@@ -12,6 +12,7 @@ mod chatter;
 pub mod events;
 pub mod hours;
 pub mod outbox;
+mod program;
 pub mod purge;
 mod queue;
 mod roster;
@@ -34,12 +35,12 @@ use uuid::Uuid;
 pub use advocate::{AdvocateHandle, LoginId, TransferTarget};
 pub use chatter::{ChatterHandle, Hello};
 pub use events::{ChatEvent, EndedBy, Recorder};
-use hours::ServiceHours;
+pub use program::ProgramSettings;
 use state::{send, State};
 pub use tickets::{FormSlot, Ticket, TicketError};
 
 use crate::{
-    config::{CannedResponse, Config, QueueConfig},
+    config::Config,
     error::ErrorCode,
     protocol::{EndReason, ToChatter, ToConsole},
 };
@@ -55,12 +56,8 @@ pub struct Settings {
     pub max_transcript_messages: usize,
     pub max_transcript_bytes: usize,
     pub max_waiting: usize,
-    pub queues: Vec<QueueConfig>,
-    pub canned: Vec<CannedResponse>,
-    pub hotline_phone: String,
-    pub hotline_text: String,
-    pub offline_note: String,
-    pub hours: ServiceHours,
+    /// The starting values of what admins may change while Haven runs (`Hub::set_program`).
+    pub program: ProgramSettings,
     pub may_read_transcripts: bool,
     /// Intake answers every console must NOT see in the queue list: a name, other free text
     /// and the zip code go only to the advocate who takes the chat.
@@ -86,16 +83,7 @@ impl Settings {
             max_transcript_messages: chat.max_transcript_messages,
             max_transcript_bytes: chat.max_transcript_bytes,
             max_waiting: chat.max_waiting,
-            queues: config.queues.clone(),
-            canned: config.canned.clone(),
-            hotline_phone: config.program.hotline_phone.clone(),
-            hotline_text: config.program.hotline_text.clone(),
-            offline_note: config.program.offline_note.clone(),
-            hours: ServiceHours::parse(
-                &config.service_hours.windows,
-                config.service_hours.utc_offset_minutes,
-            )
-            .expect("validated with the configuration"),
+            program: ProgramSettings::from_config(config),
             may_read_transcripts: config.supervisors.may_read_transcripts,
             queue_hidden_intake: config
                 .forms
@@ -109,10 +97,6 @@ impl Settings {
             waiting_grace: Duration::from_secs(config.protection.waiting_grace_secs),
             memory_budget: config.protection.transcript_memory_budget_bytes,
         }
-    }
-
-    fn queue(&self, id: &str) -> Option<&QueueConfig> {
-        self.queues.iter().find(|q| q.id == id)
     }
 }
 
@@ -149,10 +133,8 @@ pub struct Counts {
 
 impl Hub {
     pub fn new(settings: Settings) -> Hub {
-        let mut state = State {
-            recorder: settings.recorder.clone(),
-            ..State::default()
-        };
+        let mut state = State::new(settings.program.clone());
+        state.recorder = settings.recorder.clone();
         state.memory.budget = settings.memory_budget;
         Hub {
             inner: Arc::new(Inner {
@@ -222,7 +204,7 @@ impl Hub {
     }
 
     pub fn is_open_now(&self) -> bool {
-        self.inner.settings.hours.is_open_now()
+        self.lock().program.hours.is_open_now()
     }
 
     /// Advocates connected and available right now (a number, never who).

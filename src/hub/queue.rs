@@ -43,6 +43,13 @@ impl Waiting {
         }
     }
 
+    /// Puts a waiting chat in another queue without changing its place in line.
+    pub fn move_to_queue(&mut self, chat: Uuid, queue: &str) {
+        if let Some(entry) = self.entries.iter_mut().find(|(_, _, c)| *c == chat) {
+            entry.1 = queue.to_owned();
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.entries.len()
     }

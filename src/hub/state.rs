@@ -26,7 +26,6 @@ use crate::protocol::{
 /// How many recent waits the queue estimate averages.
 const WAIT_SAMPLES: usize = 20;
 
-#[derive(Default)]
 pub(super) struct State {
     pub chats: HashMap<Uuid, Chat>,
     /// Resume-token hash → chat.
@@ -41,6 +40,10 @@ pub(super) struct State {
     /// Where chat events go for the statistics.
     pub recorder: Option<std::sync::Arc<dyn Recorder>>,
     pub memory: Memory,
+    /// What admins may change while Haven runs (`Hub::set_program`).
+    pub program: std::sync::Arc<super::ProgramSettings>,
+    /// Staff id → their own chat limit, where an admin set one (else `Settings::max_chats`).
+    pub max_chats: HashMap<Uuid, usize>,
 }
 
 /// The transcript memory budget and what it measures.
@@ -49,6 +52,24 @@ pub(super) struct Memory {
     pub budget: usize,
     /// Closed chats purged before their retention ended, to stay within the budget.
     pub purged_early: usize,
+}
+
+impl State {
+    pub fn new(program: super::ProgramSettings) -> State {
+        State {
+            chats: HashMap::new(),
+            tokens: HashMap::new(),
+            waiting: Waiting::default(),
+            advocates: HashMap::new(),
+            recent_waits: VecDeque::new(),
+            closing: false,
+            service_watched: false,
+            recorder: None,
+            memory: Memory::default(),
+            program: std::sync::Arc::new(program),
+            max_chats: HashMap::new(),
+        }
+    }
 }
 
 impl Default for Memory {
@@ -248,7 +269,9 @@ impl State {
     }
 
     /// Puts an active chat back in a queue, keeping the chatter's original place.
+    /// A queue removed since the chat began means the default queue.
     pub fn requeue(&mut self, chat_id: Uuid, queue: String, handover: Option<Handover>) {
+        let queue = self.program.queue_or_default(&queue).id.clone();
         let Some(chat) = self.chats.get_mut(&chat_id) else {
             return;
         };
@@ -288,6 +311,7 @@ impl State {
         if settings.auto_assign {
             self.auto_assign(settings.max_chats);
         }
+        let program = std::sync::Arc::clone(&self.program);
         self.tell_positions();
         let queue = encode(&ToConsole::Queue {
             entries: self
@@ -326,7 +350,7 @@ impl State {
                     display_name: &a.staff.display_name,
                     available: a.available && a.connected(),
                     load: a.load(),
-                    capacity: settings.max_chats,
+                    capacity: self.capacity(a.staff.id, settings.max_chats),
                     connected: a.connected(),
                 })
                 .collect(),
@@ -350,7 +374,7 @@ impl State {
                     _ => None,
                 })
                 .collect(),
-            queues: settings
+            queues: program
                 .queues
                 .iter()
                 .map(|q| OverviewQueue {
@@ -361,7 +385,7 @@ impl State {
                 .collect(),
         });
         // What chatters who arrive now are told (the same tests as `hello`).
-        let open_now = settings.hours.is_open_now();
+        let open_now = program.hours.is_open_now();
         let queue_full = self.waiting.len() >= settings.max_waiting;
         for advocate in self.advocates.values() {
             let Some(outbox) = advocate.outbox.as_ref() else {
@@ -375,7 +399,7 @@ impl State {
             let status = encode(&ToConsole::Status {
                 available: advocate.available,
                 load: advocate.load(),
-                capacity: settings.max_chats,
+                capacity: self.capacity(advocate.staff.id, settings.max_chats),
                 open_now,
                 queue_full,
             });
@@ -423,13 +447,16 @@ impl State {
         }
     }
 
-    /// Oldest chatter first, to the least-loaded available advocate with room.
+    /// Oldest chatter first, to the least-loaded available advocate with room (their own
+    /// limit, or `max_chats`).
     fn auto_assign(&mut self, max_chats: usize) {
         while let Some(chat_id) = self.waiting.oldest() {
             let Some(staff_id) = self
                 .advocates
                 .values()
-                .filter(|a| a.connected() && a.available && a.load() < max_chats)
+                .filter(|a| {
+                    a.connected() && a.available && a.load() < self.capacity(a.staff.id, max_chats)
+                })
                 .min_by_key(|a| (a.load(), a.last_assigned_ms))
                 .map(|a| a.staff.id)
             else {

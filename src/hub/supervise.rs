@@ -74,10 +74,11 @@ impl Hub {
                 if owner == Some(to) {
                     return Err(HubError::InvalidTransfer);
                 }
-                let ready = state
-                    .advocates
-                    .get(&to)
-                    .is_some_and(|a| a.connected() && a.available && a.load() < settings.max_chats);
+                let ready = state.advocates.get(&to).is_some_and(|a| {
+                    a.connected()
+                        && a.available
+                        && a.load() < state.capacity(to, settings.max_chats)
+                });
                 if !ready {
                     return Err(HubError::TargetUnavailable);
                 }
@@ -98,7 +99,8 @@ impl Hub {
                 tracing::info!(chat = %chat_id, staff = %handle.staff_id, to = %to, "supervisor reassigned chat to advocate");
             }
             TransferTarget::Queue(queue) => {
-                let queue = settings.queue(&queue).ok_or(HubError::UnknownQueue)?;
+                let program = std::sync::Arc::clone(&state.program);
+                let queue = program.queue(&queue).ok_or(HubError::UnknownQueue)?;
                 state.post(
                     chat_id,
                     Sender::System,

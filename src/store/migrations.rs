@@ -26,6 +26,11 @@ const SQLITE: &[(u32, &str, &str)] = &[
         "access security: account state, session lifetimes, server keys, audit log",
         include_str!("migrations/sqlite/0003_access_security.sql"),
     ),
+    (
+        4,
+        "settings admins edit: one row per saved version",
+        include_str!("migrations/sqlite/0004_settings.sql"),
+    ),
 ];
 
 /// The schema version this binary writes.

@@ -13,6 +13,7 @@ mod keys;
 mod migrations;
 pub mod password;
 mod sessions;
+pub mod settings;
 mod staff;
 mod stats;
 pub mod totp;

@@ -28,6 +28,7 @@ mod restart;
 mod resume;
 mod second_factor;
 mod security_headers;
+mod settings;
 mod shutdown;
 mod stats;
 mod store;

@@ -200,3 +200,90 @@ async fn a_cross_site_form_cannot_log_an_advocate_out() {
     sam.wait_text("body", "\"username\":\"sam\"").await;
     chrome.close().await;
 }
+
+/// An admin rewrites an English canned response in /admin; an advocate whose console is open
+/// in a chat offers the new text at once, without reloading.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_edits_a_canned_response_and_an_open_console_offers_it() {
+    if !chromium_available() {
+        return;
+    }
+    let app = common::spawn_app().await;
+    app.add_staff("ada", "Admin Ada", haven::Role::Admin, PASSWORD);
+    crate::add_advocate(&app, "sam");
+    let chrome = Chrome::launch().await;
+    let sam = crate::console_login(&chrome, &app, "sam").await;
+    crate::go_available(&sam).await;
+    let mut chatter = app.chatter().await;
+    common::send(
+        &mut chatter,
+        serde_json::json!({"type": "hello", "language": "en"}),
+    )
+    .await;
+    common::next_of_type(&mut chatter, "welcome").await;
+    crate::claim_first(&sam).await;
+
+    let ada = chrome.new_context().await;
+    ada.goto(&app.url("/admin")).await;
+    ada.type_into("#username", "ada").await;
+    ada.type_into("#password", PASSWORD).await;
+    ada.press(Key::Enter).await;
+    ada.wait_visible("#admin-view").await;
+    let first_text =
+        "[data-testid=canned-group-en] [data-testid=canned-item]:first-child [data-testid=canned-text]";
+    ada.wait_visible(first_text).await;
+    let cleared: bool = ada
+        .eval(&format!(
+            "(() => {{ const e = document.querySelector({}); e.value = ''; return e.value === ''; }})()",
+            crate::harness::js_str(first_text)
+        ))
+        .await;
+    assert!(cleared);
+    let new_text = "Take your time. I am here whenever you are ready to write.";
+    ada.type_into(first_text, new_text).await;
+    ada.click("[data-testid=save-canned]").await;
+    ada.wait_text("#status", "Saved canned responses").await;
+    ada.wait_text("[data-history=canned] summary", "Versions (1)")
+        .await;
+
+    // Sam's open console offers it through the "/" shortcut.
+    let composer = format!("{} [data-testid=composer]", crate::ACTIVE);
+    sam.type_into(&composer, "/ready to write").await;
+    let list = format!("{} [data-testid=canned-list]", crate::ACTIVE);
+    sam.wait_visible(&list).await;
+    sam.wait_text(&list, new_text).await;
+
+    // A refused edit names the field and keeps what is in force.
+    let first_title =
+        "[data-testid=canned-group-en] [data-testid=canned-item]:first-child [data-testid=canned-title]";
+    let emptied: bool = ada
+        .eval(&format!(
+            "(() => {{ const e = document.querySelector({}); e.value = ' '; return true; }})()",
+            crate::harness::js_str(first_title)
+        ))
+        .await;
+    assert!(emptied);
+    ada.click("[data-testid=save-canned]").await;
+    ada.wait_text(
+        "#canned-form [data-testid=settings-error]",
+        "canned[0].title",
+    )
+    .await;
+    let marked: bool = ada
+        .eval(&format!(
+            "document.querySelector({}).getAttribute('aria-invalid') === 'true'",
+            crate::harness::js_str(first_title)
+        ))
+        .await;
+    assert!(marked, "the refused field is marked");
+
+    // On a 320 px phone the settings fit the width, and axe finds nothing serious.
+    ada.set_viewport(320, 640).await;
+    let fits: bool = ada
+        .eval("(() => { const s = document.getElementById('settings'); return s.scrollWidth <= s.clientWidth && document.documentElement.scrollWidth <= 320; })()")
+        .await;
+    assert!(fits, "the settings fit in 320 px");
+    let serious = ada.axe_serious("admin settings").await;
+    assert!(serious.is_empty(), "{serious:#?}");
+    chrome.close().await;
+}

@@ -1,7 +1,10 @@
-// Haven admin page: staff accounts and the audit log, over /api/admin/* (docs/protocol.md).
-// Built with DOM calls only (no innerHTML), so no name or user name can become markup.
+// Haven admin page: staff accounts, the audit log and (settings.js) the settings admins edit,
+// over /api/admin/* (docs/protocol.md). Built with DOM calls only (no innerHTML), so no name or
+// user name can become markup.
 
-const $ = (id) => document.getElementById(id);
+import { $, api, el, hooks } from './common.js';
+import { loadSettings } from './settings.js';
+
 const ROLES = ['advocate', 'supervisor', 'evaluator', 'admin'];
 
 function show(view) {
@@ -14,33 +17,7 @@ function status(text) {
   $('status').textContent = text;
 }
 
-// Every state-changing request is JSON from this origin (the server refuses anything else).
-async function api(method, path, body) {
-  const options = { method, credentials: 'same-origin', cache: 'no-store', headers: {} };
-  if (body !== undefined) {
-    options.headers['Content-Type'] = 'application/json';
-    options.body = JSON.stringify(body);
-  }
-  const res = await fetch(path, options);
-  let data = null;
-  const type = res.headers.get('content-type') || '';
-  if (type.includes('application/json')) data = await res.json();
-  if (res.status === 401 && path !== '/api/staff/login' && path !== '/api/staff/password') {
-    show('login-view');
-  }
-  return { ok: res.ok, status: res.status, data, res };
-}
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === 'text') node.textContent = v;
-    else if (k.startsWith('on')) node.addEventListener(k.slice(2), v);
-    else node.setAttribute(k, v);
-  }
-  for (const child of children) node.append(child);
-  return node;
-}
+hooks.unauthorized = () => show('login-view');
 
 async function start() {
   const me = await api('GET', '/api/staff/me');
@@ -62,6 +39,7 @@ function enter(me) {
   loadStaff();
   loadAudit();
   loadSecurity();
+  loadSettings({ status, changed: loadAudit });
 }
 
 async function startEnrolment(required) {

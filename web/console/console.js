@@ -100,6 +100,7 @@ function handle(f) {
     case 'chatter_left': closeChat(f.chat_id, ['timed_out', 'quick_exit'].includes(f.reason) ? f.reason : 'left'); break;
     case 'ended': closeChat(f.chat_id, f.reason); break;
     case 'overview': onOverview(f); break;
+    case 'settings': onSettings(f); break;
     case 'transcript': onTranscript(f); break;
     case 'error': onError(f, c); break;
     case 'server_closing': banner(t('server_closing')); break;
@@ -135,6 +136,13 @@ function onWelcome(f) {
   // The tab that was open before the session ended stays the open one.
   const active = S.chats.get(S.active);
   if (active) active.panel.hidden = false;
+}
+
+// An admin changed the queues or canned responses: the next transfer dialog and canned list
+// use the new ones (an open list is rebuilt when it is opened again).
+function onSettings(f) {
+  S.queues = f.queues || [];
+  S.canned = f.canned || [];
 }
 
 function onStatus(f) {
