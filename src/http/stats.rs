@@ -66,6 +66,7 @@ enum Format {
 }
 
 async fn respond(
+    state: &AppState,
     me: &LoggedIn,
     format: Format,
     build: impl std::future::Future<Output = Result<Value, StatsError>>,
@@ -76,6 +77,13 @@ async fn respond(
             Format::Json => Json(report).into_response(),
             Format::Csv(name) => {
                 tracing::info!(staff = %staff.id, "statistics exported");
+                state.auth.audit.record(
+                    state.auth.clock.now(),
+                    Some(staff.id),
+                    "statistics_exported",
+                    None,
+                    Some(name.to_owned()),
+                );
                 csv_response(&report, name)
             }
         },
@@ -98,7 +106,7 @@ pub async fn json_report(
     me: LoggedIn,
     Query(params): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    respond(&me, Format::Json, report(&state, params)).await
+    respond(&state, &me, Format::Json, report(&state, params)).await
 }
 
 pub async fn csv_report(
@@ -107,7 +115,7 @@ pub async fn csv_report(
     Query(params): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     let format = Format::Csv("haven-statistics");
-    respond(&me, format, report(&state, params)).await
+    respond(&state, &me, format, report(&state, params)).await
 }
 
 pub async fn funder_json(
@@ -115,7 +123,7 @@ pub async fn funder_json(
     me: LoggedIn,
     Query(params): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    respond(&me, Format::Json, funder(&state, params)).await
+    respond(&state, &me, Format::Json, funder(&state, params)).await
 }
 
 pub async fn funder_csv(
@@ -124,7 +132,7 @@ pub async fn funder_csv(
     Query(params): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     let format = Format::Csv("haven-funder-report");
-    respond(&me, format, funder(&state, params)).await
+    respond(&state, &me, format, funder(&state, params)).await
 }
 
 pub async fn options(State(state): State<AppState>, me: LoggedIn) -> Result<Response, ApiError> {

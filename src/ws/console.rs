@@ -30,7 +30,8 @@ impl ConsoleSession {
         }
     }
 
-    /// Records this staff member's claims, transfers and ends in the audit log.
+    /// Records this staff member's claims, transfers, ends, reassignments and transcript
+    /// readings in the audit log.
     pub fn audited(mut self, auth: crate::auth::Auth, staff: Uuid) -> ConsoleSession {
         self.audit = Some((auth, staff));
         self
@@ -149,6 +150,9 @@ impl Session for ConsoleSession {
             ConsoleFrame::Claim { .. } => Some("chat_claimed"),
             ConsoleFrame::Transfer { .. } => Some("chat_transferred"),
             ConsoleFrame::End { .. } => Some("chat_ended"),
+            ConsoleFrame::Reassign { .. } => Some("chat_reassigned"),
+            // A supervisor reading a live transcript is what programs must be able to show.
+            ConsoleFrame::ReadTranscript { .. } => Some("transcript_viewed"),
             _ => None,
         };
         let result = self.handle(frame, outbox);

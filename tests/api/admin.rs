@@ -291,6 +291,15 @@ async fn the_audit_log_has_the_actions_and_no_content() {
     .await;
     assert_eq!(status, 204);
 
+    // A statistics download is an export too.
+    let response = http()
+        .get(app.url("/api/stats.csv"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+
     // The writer is asynchronous: wait for the entries.
     let deadline = Instant::now() + WAIT;
     let entries = loop {
@@ -303,7 +312,12 @@ async fn the_audit_log_has_the_actions_and_no_content() {
                 .iter()
                 .any(|e| e["action"] == action)
         };
-        if has("login") && has("login_failed") && has("staff_disabled") && has("chat_claimed") {
+        if has("login")
+            && has("login_failed")
+            && has("staff_disabled")
+            && has("chat_claimed")
+            && has("statistics_exported")
+        {
             break entries;
         }
         assert!(Instant::now() < deadline, "audit entries: {entries}");

@@ -313,6 +313,39 @@ async fn reading_a_transcript_in_progress_is_off_unless_the_program_allows_it() 
     sue.send(json!({"type": "read_transcript", "chat_id": uuid::Uuid::new_v4()}))
         .await;
     sue.expect_error("chat_not_found").await;
+
+    // Each reading is in the audit log, by whom, without the chat or its content.
+    app.add_staff("ada", "Admin Ada", Role::Admin, PASSWORD);
+    let admin = app.login("ada", PASSWORD).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let viewed = loop {
+        let entries: serde_json::Value = http()
+            .get(app.url("/api/admin/audit?action=transcript_viewed"))
+            .header("cookie", &admin)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if let Some(entries) = entries.as_array().filter(|e| !e.is_empty()) {
+            break entries.clone();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no transcript_viewed entry"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert_eq!(
+        viewed.len(),
+        1,
+        "the refused and the unknown readings are not: {viewed:?}"
+    );
+    assert_eq!(viewed[0]["actor"], welcome["me"]["id"], "{viewed:?}");
+    assert!(!serde_json::Value::Array(viewed)
+        .to_string()
+        .contains("seen"));
     app.shutdown.trigger();
 }
 
