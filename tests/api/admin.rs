@@ -10,32 +10,22 @@ use crate::support::*;
 
 /// Adds an admin and returns their session cookie.
 async fn admin(app: &TestApp, username: &str) -> String {
-    app.add_staff(username, "Admin", Role::Admin, PASSWORD);
-    app.login(username, PASSWORD).await
+    admin_cookie(app, username).await
 }
 
 async fn post(app: &TestApp, cookie: &str, path: &str, body: Value) -> (u16, Value) {
-    let response = http()
-        .post(app.url(path))
-        .header("origin", app.url(""))
-        .header("cookie", cookie)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
+    staff_request(
+        reqwest::Method::POST,
+        &app.url(""),
+        cookie,
+        path,
+        Some(&body),
+    )
+    .await
 }
 
 async fn get(app: &TestApp, cookie: &str, path: &str) -> (u16, Value) {
-    let response = http()
-        .get(app.url(path))
-        .header("cookie", cookie)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
+    staff_request(reqwest::Method::GET, &app.url(""), cookie, path, None).await
 }
 
 fn listed<'a>(list: &'a Value, username: &str) -> &'a Value {

@@ -12,7 +12,9 @@ use std::{path::Path, process::Command, time::Duration};
 
 use serde_json::json;
 
-use crate::support::{config_dir, session_cookie, staff_add, upgrade, Binary, Client};
+use crate::support::{
+    config_dir, console_on_duty, post_login, session_cookie, staff_add, upgrade, Binary, Client,
+};
 
 const PASSWORD: &str = "Canary passphrase Kq93v";
 const NAME: &str = "Canaryname Vzqrt";
@@ -67,36 +69,17 @@ fn count(haystack: &[u8], needle: &str) -> usize {
 }
 
 async fn login(binary: &Binary, username: &str) -> String {
-    let response = reqwest::Client::new()
-        .post(binary.url("/api/staff/login"))
-        .header("origin", binary.url(""))
-        .json(&json!({"username": username, "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap();
+    let response = post_login(&binary.url("/api/staff/login"), username, PASSWORD).await;
     assert_eq!(response.status(), 200, "login of {username}");
     session_cookie(&response)
 }
 
 async fn console(binary: &Binary, cookie: &str, name: &str) -> (Client, String) {
     let origin = binary.url("");
-    let ws = upgrade(
-        &binary.ws_url("/ws/console"),
-        &[("cookie", cookie), ("origin", &origin)],
-    )
-    .await;
-    let mut client = Client::new(name, ws);
-    let welcome = client.expect("welcome").await;
-    let id = welcome["me"]["id"].as_str().unwrap().to_owned();
-    client
-        .send(json!({"type": "status", "available": true}))
-        .await;
-    client
-        .until("available", |f| {
-            f["type"] == "status" && f["available"] == true
-        })
-        .await;
-    (client, id)
+    let url = binary.ws_url("/ws/console");
+    let (client, welcome) =
+        console_on_duty(&url, &[("cookie", cookie), ("origin", &origin)], name).await;
+    (client, welcome["me"]["id"].as_str().unwrap().to_owned())
 }
 
 /// One whole chat with canaries everywhere, ended and purged; then both advocates end their

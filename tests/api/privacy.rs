@@ -137,23 +137,14 @@ async fn no_text_name_agent_or_address_reaches_the_logs_or_the_disk() {
                 .unwrap();
             assert_eq!(response.status(), 200, "login of {username}");
             let cookie = session_cookie(&response);
-            let ws = upgrade(
+            let (client, welcome) = console_on_duty(
                 &server.ws_url("/ws/console"),
                 &[("cookie", &cookie), ("user-agent", &agent)],
+                &format!("console {username}"),
             )
             .await;
-            let mut client = Client::new(format!("console {username}"), ws);
-            let welcome = client.expect("welcome").await;
             assert_eq!(welcome["me"]["display_name"], display);
             let id = welcome["me"]["id"].as_str().unwrap().to_string();
-            client
-                .send(json!({"type": "status", "available": true}))
-                .await;
-            client
-                .until("available", |f| {
-                    f["type"] == "status" && f["available"] == true
-                })
-                .await;
             logins.push((client, id));
         }
         let (mut sam, _) = logins.remove(0);

@@ -11,18 +11,10 @@ use crate::support::*;
 
 /// The console of `username`, logged in on `binary`, available for chats.
 async fn on_duty(binary: &Binary, cookie: &str) -> Client {
-    let ws = upgrade(&binary.ws_url("/ws/console"), &[("cookie", cookie)]).await;
-    let mut console = Client::new("advocate console", ws);
-    console.expect("welcome").await;
-    console
-        .send(json!({"type": "status", "available": true}))
-        .await;
-    console
-        .until("own status", |f| {
-            f["type"] == "status" && f["available"] == true
-        })
-        .await;
-    console
+    let url = binary.ws_url("/ws/console");
+    console_on_duty(&url, &[("cookie", cookie)], "advocate console")
+        .await
+        .0
 }
 
 /// A chatter who says hello with a unique tag and is claimed by `console`: (chatter, token,
@@ -61,14 +53,7 @@ async fn login(binary: &Binary, username: &str) -> String {
 }
 
 async fn get(binary: &Binary, path: &str, cookie: &str) -> (u16, Value) {
-    let response = http()
-        .get(binary.url(path))
-        .header("cookie", cookie)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
+    staff_request(reqwest::Method::GET, &binary.url(""), cookie, path, None).await
 }
 
 fn submissions(data_dir: &Path) -> i64 {

@@ -9,16 +9,14 @@ use crate::common::{spawn_app, TestApp};
 use crate::support::*;
 
 async fn post(app: &TestApp, cookie: &str, path: &str, body: Value) -> (u16, Value) {
-    let response = http()
-        .post(app.url(path))
-        .header("origin", app.url(""))
-        .header("cookie", cookie)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
+    staff_request(
+        reqwest::Method::POST,
+        &app.url(""),
+        cookie,
+        path,
+        Some(&body),
+    )
+    .await
 }
 
 async fn login_with(app: &TestApp, username: &str, code: Option<&str>) -> (u16, Value, String) {

@@ -10,33 +10,16 @@ use crate::support::*;
 
 /// Adds an admin; their session cookie.
 async fn admin(app: &TestApp, username: &str) -> String {
-    app.add_staff(username, "Admin", Role::Admin, PASSWORD);
-    app.login(username, PASSWORD).await
+    admin_cookie(app, username).await
 }
 
 /// `PUT` (as the admin page does) with the page's origin and a JSON body.
 async fn put(app: &TestApp, cookie: &str, path: &str, body: &Value) -> (u16, Value) {
-    let response = http()
-        .put(app.url(path))
-        .header("origin", app.url(""))
-        .header("cookie", cookie)
-        .json(body)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
+    staff_request(reqwest::Method::PUT, &app.url(""), cookie, path, Some(body)).await
 }
 
 async fn get(app: &TestApp, cookie: &str, path: &str) -> (u16, Value) {
-    let response = http()
-        .get(app.url(path))
-        .header("cookie", cookie)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
+    staff_request(reqwest::Method::GET, &app.url(""), cookie, path, None).await
 }
 
 /// The section's value in force now.
@@ -568,14 +551,12 @@ async fn saved_settings_and_chat_limits_survive_a_restart_with_their_versions() 
 }
 
 async fn post_json(app: &TestApp, cookie: &str, path: &str, body: Value) -> (u16, Value) {
-    let response = http()
-        .post(app.url(path))
-        .header("origin", app.url(""))
-        .header("cookie", cookie)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
+    staff_request(
+        reqwest::Method::POST,
+        &app.url(""),
+        cookie,
+        path,
+        Some(&body),
+    )
+    .await
 }

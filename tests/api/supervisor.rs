@@ -387,18 +387,9 @@ async fn supervisor_actions_and_a_lapsed_session_log_ids_only() {
             let response = post_login(&server.url("/api/staff/login"), username, PASSWORD).await;
             assert_eq!(response.status(), 200);
             let cookie = session_cookie(&response);
-            let ws = upgrade(&server.ws_url("/ws/console"), &[("cookie", &cookie)]).await;
-            let mut client = Client::new(username, ws);
-            let welcome = client.expect("welcome").await;
+            let url = server.ws_url("/ws/console");
+            let (client, welcome) = console_on_duty(&url, &[("cookie", &cookie)], username).await;
             let id = welcome["me"]["id"].as_str().unwrap().to_string();
-            client
-                .send(json!({"type": "status", "available": true}))
-                .await;
-            client
-                .until("available", |f| {
-                    f["type"] == "status" && f["available"] == true
-                })
-                .await;
             consoles.push((client, id));
             cookies.push(cookie);
         }

@@ -658,6 +658,54 @@ pub fn http() -> reqwest::Client {
         .expect("http client")
 }
 
+/// A staff member's JSON request to `base` + `path` as the admin page makes it (the page's
+/// origin, the session cookie, a JSON body when given): the status and the JSON answer
+/// (`Null` when there is none).
+pub async fn staff_request(
+    method: reqwest::Method,
+    base: &str,
+    cookie: &str,
+    path: &str,
+    body: Option<&Value>,
+) -> (u16, Value) {
+    let mut request = http()
+        .request(method, format!("{base}{path}"))
+        .header("origin", base)
+        .header("cookie", cookie);
+    if let Some(body) = body {
+        request = request.json(body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// A console opened at `ws_url` with `headers` (the session cookie at least) and made available
+/// for chats: the client and its `welcome`.
+pub async fn console_on_duty(
+    ws_url: &str,
+    headers: &[(&str, &str)],
+    name: &str,
+) -> (Client, Value) {
+    let mut client = Client::new(name, upgrade(ws_url, headers).await);
+    let welcome = client.expect("welcome").await;
+    client
+        .send(json!({"type": "status", "available": true}))
+        .await;
+    client
+        .until("available", |f| {
+            f["type"] == "status" && f["available"] == true
+        })
+        .await;
+    (client, welcome)
+}
+
+/// Adds an admin to `app`; their session cookie.
+pub async fn admin_cookie(app: &TestApp, username: &str) -> String {
+    app.add_staff(username, "Admin", haven::Role::Admin, PASSWORD);
+    app.login(username, PASSWORD).await
+}
+
 /// `POST` a login to `url` (the app's or a child server's `/api/staff/login`); the response.
 pub async fn post_login(url: &str, username: &str, password: &str) -> reqwest::Response {
     // A browser names the page's origin on every POST; Haven refuses a POST without it.
