@@ -13,21 +13,6 @@ async fn admin(app: &TestApp, username: &str) -> String {
     admin_cookie(app, username).await
 }
 
-async fn post(app: &TestApp, cookie: &str, path: &str, body: Value) -> (u16, Value) {
-    staff_request(
-        reqwest::Method::POST,
-        &app.url(""),
-        cookie,
-        path,
-        Some(&body),
-    )
-    .await
-}
-
-async fn get(app: &TestApp, cookie: &str, path: &str) -> (u16, Value) {
-    staff_request(reqwest::Method::GET, &app.url(""), cookie, path, None).await
-}
-
 fn listed<'a>(list: &'a Value, username: &str) -> &'a Value {
     list.as_array()
         .unwrap()
@@ -41,10 +26,10 @@ async fn only_admins_reach_the_admin_api() {
     let app = spawn_app().await;
     app.add_staff("admin-avocet-1", "Advocate Sam", Role::Advocate, PASSWORD);
     let advocate = app.login("admin-avocet-1", PASSWORD).await;
-    let (status, body) = get(&app, &advocate, "/api/admin/staff").await;
+    let (status, body) = get_as(&app, &advocate, "/api/admin/staff").await;
     assert_eq!(status, 403);
     assert_eq!(body["code"], "forbidden");
-    let (status, _) = post(
+    let (status, _) = post_as(
         &app,
         &advocate,
         "/api/admin/staff",
@@ -52,7 +37,7 @@ async fn only_admins_reach_the_admin_api() {
     )
     .await;
     assert_eq!(status, 403);
-    let (status, _) = get(&app, "haven_session=0", "/api/admin/audit").await;
+    let (status, _) = get_as(&app, "haven_session=0", "/api/admin/audit").await;
     assert_eq!(status, 401);
 }
 
@@ -62,7 +47,7 @@ async fn an_admin_lists_staff_with_presence_and_adds_one_with_a_temporary_passwo
     let cookie = admin(&app, "admin-osprey-2").await;
     let mut sam = available_advocate(&app, "admin-sam-3", "Advocate Sam").await;
     let (_chatter, _chat) = claimed_chat(&app, &mut sam, "chatter").await;
-    let (status, list) = get(&app, &cookie, "/api/admin/staff").await;
+    let (status, list) = get_as(&app, &cookie, "/api/admin/staff").await;
     assert_eq!(status, 200);
     let entry = listed(&list, "admin-sam-3");
     assert_eq!(entry["online"], true);
@@ -73,7 +58,7 @@ async fn an_admin_lists_staff_with_presence_and_adds_one_with_a_temporary_passwo
     assert!(entry["sessions"].as_u64().unwrap() >= 1);
     assert!(!list.to_string().contains("argon2"), "no password material");
 
-    let (status, added) = post(
+    let (status, added) = post_as(
         &app,
         &cookie,
         "/api/admin/staff",
@@ -87,7 +72,7 @@ async fn an_admin_lists_staff_with_presence_and_adds_one_with_a_temporary_passwo
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["must_change_password"], true);
     // A user name that exists is a clear 409.
-    let (status, body) = post(
+    let (status, body) = post_as(
         &app,
         &cookie,
         "/api/admin/staff",
@@ -106,7 +91,7 @@ async fn disabling_closes_the_console_within_a_second_and_hands_the_chats_back()
     let (mut chatter, _chat) = claimed_chat(&app, &mut sam, "chatter").await;
 
     let started = Instant::now();
-    let (status, _) = post(
+    let (status, _) = post_as(
         &app,
         &cookie,
         &format!("/api/admin/staff/{}/disable", sam.id),
@@ -137,10 +122,10 @@ async fn disabling_closes_the_console_within_a_second_and_hands_the_chats_back()
     );
     assert_eq!(body["code"], "invalid_credentials");
     assert_eq!(me(&app, &sam.cookie).await.status(), 401);
-    let (_, list) = get(&app, &cookie, "/api/admin/staff").await;
+    let (_, list) = get_as(&app, &cookie, "/api/admin/staff").await;
     assert_eq!(listed(&list, "admin-sam-6")["disabled"], true);
     // Enabled again, Sam logs in.
-    let (status, _) = post(
+    let (status, _) = post_as(
         &app,
         &cookie,
         &format!("/api/admin/staff/{}/enable", sam.id),
@@ -158,14 +143,14 @@ async fn role_changes_resets_and_revocations_end_sessions() {
     let cookie = admin(&app, "admin-merlin-7").await;
     app.add_staff("admin-pat-8", "Pat", Role::Advocate, PASSWORD);
     let id = {
-        let (_, list) = get(&app, &cookie, "/api/admin/staff").await;
+        let (_, list) = get_as(&app, &cookie, "/api/admin/staff").await;
         listed(&list, "admin-pat-8")["id"]
             .as_str()
             .unwrap()
             .to_string()
     };
     let pat = app.login("admin-pat-8", PASSWORD).await;
-    let (status, _) = post(
+    let (status, _) = post_as(
         &app,
         &cookie,
         &format!("/api/admin/staff/{id}/role"),
@@ -182,7 +167,7 @@ async fn role_changes_resets_and_revocations_end_sessions() {
     let me_now: Value = me(&app, &pat).await.json().await.unwrap();
     assert_eq!(me_now["role"], "supervisor");
 
-    let (status, _) = post(
+    let (status, _) = post_as(
         &app,
         &cookie,
         &format!("/api/admin/staff/{id}/revoke-sessions"),
@@ -192,7 +177,7 @@ async fn role_changes_resets_and_revocations_end_sessions() {
     assert_eq!(status, 204);
     assert_eq!(me(&app, &pat).await.status(), 401);
 
-    let (status, _) = post(
+    let (status, _) = post_as(
         &app,
         &cookie,
         &format!("/api/admin/staff/{id}/profile"),
@@ -200,7 +185,7 @@ async fn role_changes_resets_and_revocations_end_sessions() {
     )
     .await;
     assert_eq!(status, 204);
-    let (status, body) = post(
+    let (status, body) = post_as(
         &app,
         &cookie,
         &format!("/api/admin/staff/{id}/profile"),
@@ -208,11 +193,11 @@ async fn role_changes_resets_and_revocations_end_sessions() {
     )
     .await;
     assert_eq!(status, 400, "{body}");
-    let (_, list) = get(&app, &cookie, "/api/admin/staff").await;
+    let (_, list) = get_as(&app, &cookie, "/api/admin/staff").await;
     assert_eq!(listed(&list, "admin-pat-8")["display_name"], "Advocate Pat");
     assert_eq!(listed(&list, "admin-pat-8")["max_chats"], 5);
 
-    let (status, reset) = post(
+    let (status, reset) = post_as(
         &app,
         &cookie,
         &format!("/api/admin/staff/{id}/reset-password"),
@@ -235,7 +220,7 @@ async fn the_last_admin_cannot_be_disabled_or_demoted() {
     let me_now: Value = me(&app, &cookie).await.json().await.unwrap();
     let id = me_now["id"].as_str().unwrap();
     for path in ["disable", "role"] {
-        let (status, body) = post(
+        let (status, body) = post_as(
             &app,
             &cookie,
             &format!("/api/admin/staff/{id}/{path}"),
@@ -246,7 +231,7 @@ async fn the_last_admin_cannot_be_disabled_or_demoted() {
         assert_eq!(body["code"], "last_admin");
     }
     assert_eq!(me(&app, &cookie).await.status(), 200);
-    let (status, _) = post(
+    let (status, _) = post_as(
         &app,
         &cookie,
         &format!("/api/admin/staff/{}/disable", uuid::Uuid::new_v4()),
@@ -272,7 +257,7 @@ async fn the_audit_log_has_the_actions_and_no_content() {
     sam.hears(&chat_id, canary_text).await;
     let (status, _) = try_login(&app, "admin-typo-sam", "canary-password-5d2b").await;
     assert_eq!(status, 401);
-    let (status, _) = post(
+    let (status, _) = post_as(
         &app,
         &cookie,
         &format!("/api/admin/staff/{}/disable", sam.id),
@@ -293,7 +278,7 @@ async fn the_audit_log_has_the_actions_and_no_content() {
     // The writer is asynchronous: wait for the entries.
     let deadline = Instant::now() + WAIT;
     let entries = loop {
-        let (status, entries) = get(&app, &cookie, "/api/admin/audit").await;
+        let (status, entries) = get_as(&app, &cookie, "/api/admin/audit").await;
         assert_eq!(status, 200);
         let has = |action: &str| {
             entries
@@ -328,7 +313,7 @@ async fn the_audit_log_has_the_actions_and_no_content() {
         .unwrap();
     assert_eq!(disabled["target"], sam.id.as_str());
     // Filtered by action.
-    let (_, only) = get(&app, &cookie, "/api/admin/audit?action=staff_disabled").await;
+    let (_, only) = get_as(&app, &cookie, "/api/admin/audit?action=staff_disabled").await;
     assert!(only
         .as_array()
         .unwrap()

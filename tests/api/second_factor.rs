@@ -8,17 +8,6 @@ use totp_rs::{Algorithm, Secret, TOTP};
 use crate::common::{spawn_app, TestApp};
 use crate::support::*;
 
-async fn post(app: &TestApp, cookie: &str, path: &str, body: Value) -> (u16, Value) {
-    staff_request(
-        reqwest::Method::POST,
-        &app.url(""),
-        cookie,
-        path,
-        Some(&body),
-    )
-    .await
-}
-
 async fn login_with(app: &TestApp, username: &str, code: Option<&str>) -> (u16, Value, String) {
     let mut body = json!({"username": username, "password": PASSWORD});
     if let Some(code) = code {
@@ -54,7 +43,7 @@ fn code_now(secret_base32: &str) -> String {
 
 /// Enrols the logged-in staff member; returns the secret and the recovery codes.
 async fn enrol(app: &TestApp, cookie: &str) -> (String, Vec<String>) {
-    let (status, setup) = post(app, cookie, "/api/staff/2fa/setup", json!({})).await;
+    let (status, setup) = post_as(app, cookie, "/api/staff/2fa/setup", json!({})).await;
     assert_eq!(status, 200, "{setup}");
     let secret = setup["secret"].as_str().unwrap().to_string();
     assert!(setup["otpauth_uri"]
@@ -65,7 +54,7 @@ async fn enrol(app: &TestApp, cookie: &str) -> (String, Vec<String>) {
         setup["qr_svg"].as_str().unwrap().contains("<svg"),
         "a QR code drawn by Haven"
     );
-    let (status, body) = post(
+    let (status, body) = post_as(
         app,
         cookie,
         "/api/staff/2fa/confirm",
@@ -73,7 +62,7 @@ async fn enrol(app: &TestApp, cookie: &str) -> (String, Vec<String>) {
     )
     .await;
     assert_eq!(status, 401, "a wrong code does not enrol: {body}");
-    let (status, body) = post(
+    let (status, body) = post_as(
         app,
         cookie,
         "/api/staff/2fa/confirm",
@@ -135,7 +124,7 @@ async fn a_role_that_requires_a_second_factor_is_held_at_enrolment() {
     app.add_staff("mfa-kai-3", "Advocate Kai", Role::Advocate, PASSWORD);
     app.add_staff("mfa-sue-4", "Supervisor Sue", Role::Supervisor, PASSWORD);
     let admin = app.login("mfa-admin-2", PASSWORD).await;
-    let (status, _) = post(
+    let (status, _) = post_as(
         &app,
         &admin,
         "/api/admin/settings/security",

@@ -18,13 +18,9 @@ async fn put(app: &TestApp, cookie: &str, path: &str, body: &Value) -> (u16, Val
     staff_request(reqwest::Method::PUT, &app.url(""), cookie, path, Some(body)).await
 }
 
-async fn get(app: &TestApp, cookie: &str, path: &str) -> (u16, Value) {
-    staff_request(reqwest::Method::GET, &app.url(""), cookie, path, None).await
-}
-
 /// The section's value in force now.
 async fn current(app: &TestApp, cookie: &str, section: &str) -> Value {
-    let (status, body) = get(app, cookie, &format!("/api/admin/settings/{section}")).await;
+    let (status, body) = get_as(app, cookie, &format!("/api/admin/settings/{section}")).await;
     assert_eq!(status, 200, "{body}");
     body["value"].clone()
 }
@@ -96,7 +92,7 @@ async fn a_new_canned_response_reaches_an_open_console_at_once_and_is_audited_wi
         .unwrap();
     assert!(welcome.to_string().contains(&text), "{welcome}");
 
-    let (_, entries) = get(&app, &cookie, "/api/admin/audit?action=setting_changed").await;
+    let (_, entries) = get_as(&app, &cookie, "/api/admin/audit?action=setting_changed").await;
     let entries = entries.as_array().unwrap();
     assert_eq!(entries.len(), 1, "{entries:?}");
     assert_eq!(entries[0]["detail"], "canned");
@@ -273,7 +269,7 @@ async fn a_persons_chat_limit_applies_to_claims_and_shows_as_their_capacity_at_o
     let app = spawn_app().await;
     let cookie = admin(&app, "set-admin-11").await;
     let mut sam = available_advocate(&app, "set-sam-12", "Advocate Sam").await;
-    let (status, _) = post_json(
+    let (status, _) = post_as(
         &app,
         &cookie,
         &format!("/api/admin/staff/{}/profile", sam.id),
@@ -295,7 +291,7 @@ async fn a_persons_chat_limit_applies_to_claims_and_shows_as_their_capacity_at_o
         .await;
     sam.client.expect_error("at_capacity").await;
     // Back to the default (0): the same claim now works.
-    post_json(
+    post_as(
         &app,
         &cookie,
         &format!("/api/admin/staff/{}/profile", sam.id),
@@ -317,7 +313,7 @@ async fn auto_assign_skips_an_advocate_at_their_own_limit_and_gives_more_when_it
     let mut sam = staff(&app, "set-sam-14", "Advocate Sam", Role::Advocate).await;
     let path = format!("/api/admin/staff/{}/profile", sam.id);
     assert_eq!(
-        post_json(&app, &cookie, &path, json!({"max_chats": 1}))
+        post_as(&app, &cookie, &path, json!({"max_chats": 1}))
             .await
             .0,
         204
@@ -330,7 +326,7 @@ async fn auto_assign_skips_an_advocate_at_their_own_limit_and_gives_more_when_it
     assert_eq!(second.client.expect("queued").await["position"], 1);
     sam.entry_tagged(&tag).await;
     assert_eq!(
-        post_json(&app, &cookie, &path, json!({"max_chats": 2}))
+        post_as(&app, &cookie, &path, json!({"max_chats": 2}))
             .await
             .0,
         204
@@ -427,12 +423,12 @@ async fn bad_edits_are_refused_naming_the_field_and_nothing_changes() {
         .into_iter()
         .enumerate()
     {
-        let (_, body) = get(&app, &cookie, &format!("/api/admin/settings/{section}")).await;
+        let (_, body) = get_as(&app, &cookie, &format!("/api/admin/settings/{section}")).await;
         assert_eq!(body["value"], before[i], "{section} unchanged");
         assert_eq!(body["versions"], json!([]), "{section}: no version saved");
     }
     assert_eq!(public_config(&app, "es").await, public_before);
-    let (_, audit) = get(&app, &cookie, "/api/admin/audit?action=setting_changed").await;
+    let (_, audit) = get_as(&app, &cookie, "/api/admin/audit?action=setting_changed").await;
     assert_eq!(audit, json!([]));
 }
 
@@ -445,16 +441,18 @@ async fn only_admins_read_or_edit_settings() {
     ] {
         app.add_staff(username, "Staff", role, PASSWORD);
         let cookie = app.login(username, PASSWORD).await;
-        assert_eq!(get(&app, &cookie, "/api/admin/settings").await.0, 403);
+        assert_eq!(get_as(&app, &cookie, "/api/admin/settings").await.0, 403);
         assert_eq!(
-            get(&app, &cookie, "/api/admin/settings/canned").await.0,
+            get_as(&app, &cookie, "/api/admin/settings/canned").await.0,
             403
         );
         let (status, body) = put(&app, &cookie, "/api/admin/settings/canned", &json!([])).await;
         assert_eq!((status, body["code"].as_str()), (403, Some("forbidden")));
     }
     assert_eq!(
-        get(&app, "haven_session=0", "/api/admin/settings").await.0,
+        get_as(&app, "haven_session=0", "/api/admin/settings")
+            .await
+            .0,
         401
     );
     let cookie = admin(&app, "set-admin-18").await;
@@ -474,7 +472,7 @@ async fn saved_settings_and_chat_limits_survive_a_restart_with_their_versions() 
     let sam_id = me(&app, &sam_cookie).await.json::<Value>().await.unwrap()["id"].clone();
     let path = format!("/api/admin/staff/{}/profile", sam_id.as_str().unwrap());
     assert_eq!(
-        post_json(&app, &cookie, &path, json!({"max_chats": 1}))
+        post_as(&app, &cookie, &path, json!({"max_chats": 1}))
             .await
             .0,
         204
@@ -514,7 +512,7 @@ async fn saved_settings_and_chat_limits_survive_a_restart_with_their_versions() 
     };
 
     let cookie = app.login("set-admin-19", PASSWORD).await;
-    let (_, body) = get(&app, &cookie, "/api/admin/settings/canned").await;
+    let (_, body) = get_as(&app, &cookie, "/api/admin/settings/canned").await;
     assert_eq!(
         body["value"],
         json!([{"title": "Two", "text": second, "language": "en"}])
@@ -548,15 +546,4 @@ async fn saved_settings_and_chat_limits_survive_a_restart_with_their_versions() 
     let old = body["versions"][1]["value"].clone();
     assert_eq!(save(&app, &cookie, "canned", &old).await["version"], 3);
     assert_eq!(current(&app, &cookie, "canned").await, old);
-}
-
-async fn post_json(app: &TestApp, cookie: &str, path: &str, body: Value) -> (u16, Value) {
-    staff_request(
-        reqwest::Method::POST,
-        &app.url(""),
-        cookie,
-        path,
-        Some(&body),
-    )
-    .await
 }

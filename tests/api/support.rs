@@ -680,6 +680,23 @@ pub async fn staff_request(
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
+/// `POST` `body` to `app`'s `path` as a staff member's page does; status and JSON answer.
+pub async fn post_as(app: &TestApp, cookie: &str, path: &str, body: Value) -> (u16, Value) {
+    staff_request(
+        reqwest::Method::POST,
+        &app.url(""),
+        cookie,
+        path,
+        Some(&body),
+    )
+    .await
+}
+
+/// `GET` `app`'s `path` with a staff cookie; status and JSON answer.
+pub async fn get_as(app: &TestApp, cookie: &str, path: &str) -> (u16, Value) {
+    staff_request(reqwest::Method::GET, &app.url(""), cookie, path, None).await
+}
+
 /// A console opened at `ws_url` with `headers` (the session cookie at least) and made available
 /// for chats: the client and its `welcome`.
 pub async fn console_on_duty(
