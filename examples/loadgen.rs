@@ -113,6 +113,10 @@ struct Args {
     /// Attacking connections kept busy at once (each reconnects when Haven closes it).
     #[arg(long, default_value_t = 200)]
     attack_connections: usize,
+    /// Run only the `--attack`, for this many seconds, and print what it made: the attacker as
+    /// its own process, so that its work does not starve the process that times the real chats.
+    #[arg(long)]
+    attack_only_secs: Option<f64>,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -159,6 +163,26 @@ struct AdvocateStats {
 #[tokio::main]
 async fn main() -> Result<()> {
     let args = Args::parse();
+    if let Some(secs) = args.attack_only_secs {
+        let Some(kind) = args.attack else {
+            bail!("--attack-only-secs needs --attack");
+        };
+        if !(secs > 0.0 && secs <= 3600.0) {
+            bail!("--attack-only-secs must be in (0, 3600]");
+        }
+        let base = loopback_base(&args.url)?;
+        let made = attack_for(kind, &base, args.attack_connections, secs).await;
+        println!(
+            "{}",
+            json!({"attack": {
+                "kind": format!("{kind:?}").to_lowercase(),
+                "connections": args.attack_connections,
+                "connections_made": made,
+                "process": "separate",
+            }})
+        );
+        return Ok(());
+    }
     if args.pairs == 0 {
         bail!("--pairs must be at least 1");
     }
@@ -455,6 +479,21 @@ async fn run(args: &Args, base: &str) -> Result<Value> {
             "cpu_pct_of_one_core": server_cpu_pct,
         },
     }))
+}
+
+/// `connections` attackers of `kind` for `secs`; how many connections they made.
+async fn attack_for(kind: Attack, base: &str, connections: usize, secs: f64) -> u64 {
+    let stop = Arc::new(AtomicBool::new(false));
+    let made = Arc::new(AtomicU64::new(0));
+    let attackers: Vec<_> = (0..connections)
+        .map(|_| tokio::spawn(attacker(kind, base.to_string(), stop.clone(), made.clone())))
+        .collect();
+    sleep(Duration::from_secs_f64(secs)).await;
+    stop.store(true, Ordering::Relaxed);
+    for handle in attackers {
+        handle.abort();
+    }
+    made.load(Ordering::Relaxed)
 }
 
 /// One attacking connection, reopened whenever Haven closes it, until `stop`.

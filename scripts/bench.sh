@@ -13,6 +13,8 @@
 #                                       field runs an attack from 127.0.0.2 during the load
 #                                       (issue 8): pairs:rate:silent|pings|hellos|idle
 #   BENCH_ATTACK_CONNECTIONS=200        attacking connections kept busy at once
+#   BENCH_ATTACKER=process              the attacker runs as its own loadgen process
+#                                       (`inprocess`: inside the timing loadgen, as before)
 #   BENCH_OUT=DIR             keep every run's JSON there (default: a temp dir, deleted)
 #   BENCH_NO_BUILD=1, HAVEN_BIN=…, LOADGEN_BIN=…   use already built binaries
 #   BENCH_SUMMARIZE=DIR       only print the summary of the JSON kept in DIR by BENCH_OUT
@@ -154,9 +156,22 @@ EOF
             attack=""
             [[ $rest == *:* ]] && attack=${rest#*:}
             start_server
+            in_process_attack=""
+            attacker_pid=""
+            if [[ -n $attack && ${BENCH_ATTACKER:-process} == process ]]; then
+                # The attacker as its own process, started first and outlasting the measured
+                # window (setup allowance 10 s), so its busy tasks do not slow the timing client.
+                "$LOADGEN" --url "$URL" --attack "$attack" --attack-connections "${BENCH_ATTACK_CONNECTIONS:-200}" \
+                    --attack-only-secs "$(awk -v w="$WARMUP" -v s="$SECS" 'BEGIN { print 10 + w + s }')" \
+                    >"$WORK/attacker.json" 2>"$WORK/attacker.err" &
+                attacker_pid=$!
+                sleep 1
+            elif [[ -n $attack ]]; then
+                in_process_attack=$attack
+            fi
             if ! LOADGEN_PASSWORD=$PASSWORD "$LOADGEN" --url "$URL" --pairs "$pairs" --rate "$rate" --seconds "$SECS" \
                 --warmup "$WARMUP" --server-pid "$SERVER_PID" --json \
-                ${attack:+--attack "$attack" --attack-connections "${BENCH_ATTACK_CONNECTIONS:-200}"} \
+                ${in_process_attack:+--attack "$in_process_attack" --attack-connections "${BENCH_ATTACK_CONNECTIONS:-200}"} \
                 >"$OUT/$s.round$round.json" \
                 2>"$WORK/loadgen.err"; then
                 echo "loadgen failed (round $round, $s):" >&2
@@ -164,6 +179,11 @@ EOF
                 echo "server log tail:" >&2
                 tail -n 30 "$WORK/server.log" >&2
                 exit 1
+            fi
+            if [[ -n $attacker_pid ]]; then
+                wait "$attacker_pid"
+                jq --slurpfile a "$WORK/attacker.json" '.attack = $a[0].attack' "$OUT/$s.round$round.json" \
+                    >"$WORK/merged.json" && mv "$WORK/merged.json" "$OUT/$s.round$round.json"
             fi
             stop_server
             jq -r --arg s "$s" --arg r "$round" \
