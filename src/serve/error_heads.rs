@@ -44,9 +44,12 @@ impl<T> SecureErrorHeads<T> {
             self.upgraded = true;
             return None;
         }
-        let head_end = find(buf, b"\r\n\r\n").unwrap_or(buf.len());
-        let head = buf[..head_end].to_ascii_lowercase();
-        if find(&head, b"\r\nx-content-type-options:").is_some() {
+        let head = &buf[..find(buf, b"\r\n\r\n").unwrap_or(buf.len())];
+        let marker = b"\r\nx-content-type-options:";
+        if head
+            .windows(marker.len())
+            .any(|w| w.eq_ignore_ascii_case(marker))
+        {
             return None;
         }
         let status_end = find(buf, b"\r\n")? + 2;
