@@ -919,6 +919,8 @@ async fn login(
 ) -> Result<String> {
     let response = http
         .post(format!("http://{base}/api/staff/login"))
+        // As a browser on Haven's own page would: state-changing requests need the Origin.
+        .header("origin", format!("http://{base}"))
         .json(&json!({"username": username, "password": password}))
         .send()
         .await

@@ -79,9 +79,13 @@ else
     #  - limits.rate_*: the default token bucket (20 burst, 5 frames/s per connection) would throttle
     #    the closed-loop scenario; it is raised so the benchmark measures the hub, not the limiter.
     #  - chat.max_chats_per_advocate = 1: each advocate holds exactly its own pair's chat.
-    #  - chat.max_waiting / limits.max_chatter_connections: room for every pair to queue at once.
+    #  - chat.max_waiting / limits.max_chatter_connections: room for every pair to queue at once,
+#    never below the defaults (200, 2000), which the attack scenarios run against.
     #  - protection.*_per_client: every pair connects from 127.0.0.1, one client to Haven; the
     #    per-client allowances (issue 8) are raised so that the pairs are not refused.
+    #  - auth.max_failed_logins_per_minute: every advocate logs in from 127.0.0.1, which the
+    #    login throttle (issue 9) counts as attempts from one source before it checks them (and
+    #    the loadgen keeps to the 3 checks in flight one source may have).
     #  - log.level = "warn": no per-connection info lines on the hot path.
     cat >"$CONFIG" <<EOF
 [server]
@@ -92,18 +96,21 @@ shutdown_grace_secs = 2
 [chat]
 auto_assign = false
 max_chats_per_advocate = 1
-max_waiting = $((max_pairs + 10))
+max_waiting = $(( max_pairs + 10 > 200 ? max_pairs + 10 : 200 ))
 
 [limits]
 rate_burst = 100000
 rate_per_sec = 100000
 rate_violations_before_close = 100000
-max_chatter_connections = $((max_pairs + 10))
+max_chatter_connections = $(( max_pairs + 10 > 2000 ? max_pairs + 10 : 2000 ))
 
 [protection]
 max_sockets_per_client = $((max_pairs + 10))
 max_connections_per_client = $((4 * max_pairs + 64))
 new_chats_per_client_per_minute = $((max_pairs * 100 + 100))
+
+[auth]
+max_failed_logins_per_minute = $((max_pairs * 10 + 100))
 
 [log]
 level = "warn"
@@ -170,7 +177,7 @@ EOF
                 in_process_attack=$attack
             fi
             if ! LOADGEN_PASSWORD=$PASSWORD "$LOADGEN" --url "$URL" --pairs "$pairs" --rate "$rate" --seconds "$SECS" \
-                --warmup "$WARMUP" --server-pid "$SERVER_PID" --json \
+                --warmup "$WARMUP" --server-pid "$SERVER_PID" --json --login-concurrency 3 \
                 ${in_process_attack:+--attack "$in_process_attack" --attack-connections "${BENCH_ATTACK_CONNECTIONS:-200}"} \
                 >"$OUT/$s.round$round.json" \
                 2>"$WORK/loadgen.err"; then

@@ -322,16 +322,21 @@ async fn write_loop(
             _ = stop.cancelled() => break None,
             _ = kill.cancelled() => break Some(close_message(1013, ErrorCode::SlowConsumer)),
             frame = inbox.rx.recv() => match frame {
-                Some(Frame::Text(text)) => Message::Text(text.as_ref().into()),
-                Some(Frame::Batch(texts)) => {
-                    for text in texts {
-                        if let Err(last) = out.send(Message::Text(text.as_ref().into())).await {
-                            break 'frames last;
+                Some(first) => {
+                    // What is already queued goes out with one flush: a burst costs one write
+                    // instead of one per frame.
+                    let (messages, close) = ready_frames(first, &mut inbox.rx);
+                    if let Err(last) = out.send_all(messages).await {
+                        if last.is_none() {
+                            metrics.rejected(Reason::write_timeout);
                         }
+                        break 'frames last;
                     }
-                    continue;
+                    match close {
+                        Some(close) => break Some(close),
+                        None => continue,
+                    }
                 }
-                Some(Frame::Close(code, reason)) => break Some(close_message(code, reason)),
                 None => break None,
             },
             _ = inbox.latest.changed.notified() => {
@@ -340,10 +345,9 @@ async fn write_loop(
             }
             _ = sleep_until_some(flush_at) => {
                 flush_at = None;
-                for text in inbox.latest.take() {
-                    if let Err(last) = out.send(Message::Text(text.as_ref().into())).await {
-                        break 'frames last;
-                    }
+                let snapshots = inbox.latest.take().iter().map(|t| Message::Text(t.as_ref().into())).collect();
+                if let Err(last) = out.send_all(snapshots).await {
+                    break 'frames last;
                 }
                 continue;
             }
@@ -371,6 +375,26 @@ struct Writer<'a> {
 }
 
 impl Writer<'_> {
+    /// Sends `messages` with one flush at the end, under the same timeout and kill switch as
+    /// [`Writer::send`].
+    async fn send_all(&mut self, messages: Vec<Message>) -> Result<(), Option<Message>> {
+        let sink = &mut *self.sink;
+        let write = async move {
+            for message in messages {
+                sink.feed(message).await?;
+            }
+            sink.flush().await
+        };
+        tokio::select! {
+            biased;
+            _ = self.kill.cancelled() => Err(Some(close_message(1013, ErrorCode::SlowConsumer))),
+            sent = tokio::time::timeout(self.timeout, write) => match sent {
+                Ok(Ok(())) => Ok(()),
+                _ => Err(None),
+            },
+        }
+    }
+
     /// Sends one message. Fails when the client has not taken it within the write timeout (it
     /// is not reading: no close frame could reach it either) or when the hub gave up on it
     /// meanwhile (then the error holds the slow-consumer close frame to try).
@@ -384,6 +408,32 @@ impl Writer<'_> {
             },
         }
     }
+}
+
+/// Frames written with one flush at most (so one burst cannot hold the writer for long).
+const MAX_BATCH: usize = 64;
+
+/// `first` and the frames already queued behind it (up to [`MAX_BATCH`]), as messages; a close
+/// ends the burst and is returned apart, to be sent after them.
+fn ready_frames(
+    first: Frame,
+    rx: &mut tokio::sync::mpsc::Receiver<Frame>,
+) -> (Vec<Message>, Option<Message>) {
+    let mut messages = Vec::new();
+    let mut next = Some(first);
+    while let Some(frame) = next.take() {
+        match frame {
+            Frame::Text(text) => messages.push(Message::Text(text.as_ref().into())),
+            Frame::Batch(texts) => {
+                messages.extend(texts.iter().map(|t| Message::Text(t.as_ref().into())))
+            }
+            Frame::Close(code, reason) => return (messages, Some(close_message(code, reason))),
+        }
+        if messages.len() < MAX_BATCH {
+            next = rx.try_recv().ok();
+        }
+    }
+    (messages, None)
 }
 
 /// Waits for `at`, or forever when there is nothing to wait for.
