@@ -1,34 +1,27 @@
-//! One WebSocket connection: a writer task draining the hub's outbox (plus keep-alive pings)
-//! and a reader loop applying the limits before handing text frames to the session.
+//! One WebSocket connection: a writer task draining the hub's outbox ([`super::writer`]) and a
+//! reader loop applying the limits before handing text frames to the session.
 
 use std::time::Duration;
 
 use tokio::time::Instant;
 
-use axum::extract::ws::{CloseFrame, Message, WebSocket};
-use futures_util::{
-    stream::{SplitSink, SplitStream},
-    SinkExt, StreamExt,
-};
+use axum::extract::ws::{Message, WebSocket};
+use futures_util::{stream::SplitStream, StreamExt};
 use serde::Serialize;
 use tokio_tungstenite::tungstenite;
 use tokio_util::sync::CancellationToken;
 
-use super::rate::RateLimiter;
+use super::{rate::RateLimiter, writer::write_loop};
 use crate::{
     config::{LimitsConfig, ProtectionConfig},
     error::ErrorCode,
     hub::{
-        outbox::{Frame, Inbox, Outbox},
+        outbox::{Inbox, Outbox},
         text::ClientId,
     },
     metrics::{Metrics, Reason},
     protocol::{encode, ErrorBody},
 };
-
-/// Snapshots (queue, roster, status) go out at most this often per connection: a burst of
-/// changes costs one frame, not one per change per console.
-const SNAPSHOT_DEBOUNCE: Duration = Duration::from_millis(50);
 
 /// Room kept in a connection's queue before its next frame is read: more than the replies one
 /// client frame can cause on its own connection (`message` + `ack`, or an `error`).
@@ -296,161 +289,4 @@ fn read_error(error: axum::Error, metrics: &Metrics) -> Ending {
         }
         _ => Ending::Gone,
     }
-}
-
-async fn write_loop(
-    mut sink: SplitSink<WebSocket, Message>,
-    mut inbox: Inbox,
-    limits: Limits,
-    stop: CancellationToken,
-    metrics: Metrics,
-) {
-    let mut ping = tokio::time::interval((limits.idle_timeout / 3).max(Duration::from_millis(100)));
-    ping.tick().await;
-    let kill = inbox.kill.clone();
-    let mut out = Writer {
-        sink: &mut sink,
-        timeout: limits.write_timeout,
-        kill: &kill,
-    };
-    // When the newest snapshots go out; changes in between replace them.
-    let mut flush_at: Option<Instant> = None;
-    // What to say last: a close frame, or nothing (stopped, or the client cannot take it).
-    let last = 'frames: loop {
-        let message = tokio::select! {
-            biased;
-            _ = stop.cancelled() => break None,
-            _ = kill.cancelled() => break Some(close_message(1013, ErrorCode::SlowConsumer)),
-            frame = inbox.rx.recv() => match frame {
-                Some(first) => {
-                    // What is already queued goes out with one flush: a burst costs one write
-                    // instead of one per frame.
-                    let (messages, close) = ready_frames(first, &mut inbox.rx);
-                    if let Err(last) = out.send_all(messages).await {
-                        if last.is_none() {
-                            metrics.rejected(Reason::write_timeout);
-                        }
-                        break 'frames last;
-                    }
-                    match close {
-                        Some(close) => break Some(close),
-                        None => continue,
-                    }
-                }
-                None => break None,
-            },
-            _ = inbox.latest.changed.notified() => {
-                flush_at.get_or_insert_with(|| Instant::now() + SNAPSHOT_DEBOUNCE);
-                continue;
-            }
-            _ = sleep_until_some(flush_at) => {
-                flush_at = None;
-                let snapshots = inbox.latest.take().iter().map(|t| Message::Text(t.as_ref().into())).collect();
-                if let Err(last) = out.send_all(snapshots).await {
-                    break 'frames last;
-                }
-                continue;
-            }
-            _ = ping.tick() => Message::Ping(Default::default()),
-        };
-        if let Err(last) = out.send(message).await {
-            if last.is_none() {
-                metrics.rejected(Reason::write_timeout);
-            }
-            break last;
-        }
-    };
-    if let Some(close) = last {
-        let _ = tokio::time::timeout(limits.write_timeout, sink.send(close)).await;
-    }
-    // Flushes what tungstenite still owes (e.g. the reply to the client's close).
-    let _ = tokio::time::timeout(limits.close_timeout, sink.close()).await;
-}
-
-/// The sending half with the write timeout and the hub's kill switch.
-struct Writer<'a> {
-    sink: &'a mut SplitSink<WebSocket, Message>,
-    timeout: Duration,
-    kill: &'a CancellationToken,
-}
-
-impl Writer<'_> {
-    /// Sends `messages` with one flush at the end, under the same timeout and kill switch as
-    /// [`Writer::send`].
-    async fn send_all(&mut self, messages: Vec<Message>) -> Result<(), Option<Message>> {
-        let sink = &mut *self.sink;
-        let write = async move {
-            for message in messages {
-                sink.feed(message).await?;
-            }
-            sink.flush().await
-        };
-        tokio::select! {
-            biased;
-            _ = self.kill.cancelled() => Err(Some(close_message(1013, ErrorCode::SlowConsumer))),
-            sent = tokio::time::timeout(self.timeout, write) => match sent {
-                Ok(Ok(())) => Ok(()),
-                _ => Err(None),
-            },
-        }
-    }
-
-    /// Sends one message. Fails when the client has not taken it within the write timeout (it
-    /// is not reading: no close frame could reach it either) or when the hub gave up on it
-    /// meanwhile (then the error holds the slow-consumer close frame to try).
-    async fn send(&mut self, message: Message) -> Result<(), Option<Message>> {
-        tokio::select! {
-            biased;
-            _ = self.kill.cancelled() => Err(Some(close_message(1013, ErrorCode::SlowConsumer))),
-            sent = tokio::time::timeout(self.timeout, self.sink.send(message)) => match sent {
-                Ok(Ok(())) => Ok(()),
-                _ => Err(None),
-            },
-        }
-    }
-}
-
-/// Frames written with one flush at most (so one burst cannot hold the writer for long).
-const MAX_BATCH: usize = 64;
-
-/// `first` and the frames already queued behind it (up to [`MAX_BATCH`]), as messages; a close
-/// ends the burst and is returned apart, to be sent after them.
-fn ready_frames(
-    first: Frame,
-    rx: &mut tokio::sync::mpsc::Receiver<Frame>,
-) -> (Vec<Message>, Option<Message>) {
-    let mut messages = Vec::new();
-    let mut next = Some(first);
-    while let Some(frame) = next.take() {
-        match frame {
-            Frame::Text(text) => messages.push(Message::Text(text.as_ref().into())),
-            Frame::Batch(texts) => {
-                messages.extend(texts.iter().map(|t| Message::Text(t.as_ref().into())))
-            }
-            Frame::Close(code, reason) => return (messages, Some(close_message(code, reason))),
-        }
-        if messages.len() < MAX_BATCH {
-            next = rx.try_recv().ok();
-        }
-    }
-    (messages, None)
-}
-
-/// Waits for `at`, or forever when there is nothing to wait for.
-async fn sleep_until_some(at: Option<Instant>) {
-    match at {
-        Some(at) => tokio::time::sleep_until(at).await,
-        None => std::future::pending().await,
-    }
-}
-
-fn close_message(code: u16, reason: ErrorCode) -> Message {
-    let reason = serde_json::to_value(reason)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default();
-    Message::Close(Some(CloseFrame {
-        code,
-        reason: reason.into(),
-    }))
 }

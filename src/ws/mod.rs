@@ -7,6 +7,7 @@ mod conn;
 mod console;
 mod origin;
 mod rate;
+mod writer;
 
 use std::{sync::Arc, time::Duration};
 
