@@ -99,7 +99,7 @@ impl ClientKeys {
 
     /// The peer, or what a trusted proxy says the client is (the header's last entry: the one
     /// the proxy itself added; earlier entries are whatever the client claimed).
-    fn client_address(&self, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
+    pub fn client_address(&self, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
         if !self.is_trusted_proxy(peer) {
             return canonical(peer);
         }

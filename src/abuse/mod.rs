@@ -83,6 +83,12 @@ impl Protection {
         self.keys.key_for(peer, headers)
     }
 
+    /// The client's address for this request: the peer, or what a trusted proxy says. For the
+    /// login throttle, which keys it with its own secret; held only while the request lasts.
+    pub fn client_address(&self, peer: SocketAddr, headers: &HeaderMap) -> std::net::IpAddr {
+        self.keys.client_address(peer.ip(), headers)
+    }
+
     /// A chatter socket for this client, or `None` when it already has its share open.
     pub fn open_socket(&self, key: ClientKey) -> Option<SocketPermit> {
         self.limits.open_socket(key)

@@ -68,7 +68,9 @@ pub async fn login(
         .login(LoginAttempt {
             username: login.username,
             password: login.password,
-            source: peer.ip(),
+            // Behind a reverse proxy every login comes from the proxy: the throttle must count
+            // the client it forwards, or one attacker would slow every staff member's login.
+            source: state.protection.client_address(peer, &headers),
             device_cookie: cookie::get(&headers, cookie::device_name(secure)),
             second_factor: login.code.map(|c| c.to_string()),
         })

@@ -222,3 +222,41 @@ async fn a_spray_over_many_names_and_addresses_does_not_starve_real_logins() {
         "real logins failed during the spray: {failures:?}"
     );
 }
+
+/// Behind a trusted reverse proxy every login arrives from the proxy's address: failures are
+/// counted for the client the proxy names, so an attacker's source limit is not everyone's.
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_source_limit() {
+    let app = crate::common::spawn_app_with(|c| {
+        c.protection.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+        c.auth.max_failed_logins_per_minute = 1;
+    })
+    .await;
+    app.add_staff("login-heron-77", "Advocate Sam", Role::Advocate, PASSWORD);
+    let proxy = client_from(1);
+    let via = |forwarded: &'static str, username: &str, password: &str| {
+        proxy
+            .post(app.url("/api/staff/login"))
+            .header("origin", app.url(""))
+            .header("x-forwarded-for", forwarded)
+            .json(&json!({"username": username, "password": password}))
+            .send()
+    };
+    // The attacker, forwarded as 10.9.8.7, guesses at many names until its source is slowed.
+    let mut throttled = false;
+    for i in 0..12 {
+        let status = via("10.9.8.7", &format!("nobody-{i}"), "wrong password 123")
+            .await
+            .unwrap()
+            .status();
+        if status == 429 {
+            throttled = true;
+            break;
+        }
+        assert_eq!(status, 401);
+    }
+    assert!(throttled, "the attacking client is slowed down");
+    // The advocate, forwarded as another client through the same proxy, is not.
+    let response = via("10.1.2.3", "login-heron-77", PASSWORD).await.unwrap();
+    assert_eq!(response.status(), 200, "{:?}", response.text().await);
+}
