@@ -62,6 +62,17 @@ impl Waiting {
         self.entries.iter().map(|(_, _, c)| *c)
     }
 
+    /// Every waiting chat with its 1-based position in its own queue, in one pass: asking
+    /// [`Waiting::position`] for each would cost the square of the line's length per change.
+    pub fn positions(&self) -> impl Iterator<Item = (Uuid, usize)> + '_ {
+        let mut ahead: std::collections::HashMap<&str, usize> = Default::default();
+        self.entries.iter().map(move |(_, queue, chat)| {
+            let count = ahead.entry(queue.as_str()).or_default();
+            *count += 1;
+            (*chat, *count)
+        })
+    }
+
     /// 1-based position among those waiting in the same queue.
     pub fn position(&self, chat: Uuid) -> Option<usize> {
         let (_, queue, _) = self.entries.iter().find(|(_, _, c)| *c == chat)?;
@@ -116,5 +127,33 @@ mod tests {
         let f = Uuid::new_v4();
         w.insert_front(40, "general", f);
         assert_eq!(w.iter().take(3).collect::<Vec<_>>(), vec![f, e, d]);
+    }
+
+    proptest::proptest! {
+        /// The one-pass positions agree with counting each chat's own (the reference).
+        #[test]
+        fn positions_in_one_pass_equal_each_chats_own(
+            steps in proptest::collection::vec((0u8..3, 0u64..50, 0usize..3, proptest::bool::ANY), 0..60)
+        ) {
+            let queues = ["general", "referrals", "youth"];
+            let mut w = Waiting::default();
+            let mut ids = Vec::new();
+            for (kind, since, queue, front) in steps {
+                match kind {
+                    0 | 1 => {
+                        let id = Uuid::new_v4();
+                        if front { w.insert_front(since, queues[queue], id) } else { w.insert(since, queues[queue], id) }
+                        ids.push(id);
+                    }
+                    _ => if let Some(id) = ids.get(since as usize % ids.len().max(1)).copied() {
+                        w.remove(id);
+                    },
+                }
+            }
+            let fast: Vec<(Uuid, usize)> = w.positions().collect();
+            let reference: Vec<(Uuid, usize)> =
+                w.iter().map(|id| (id, w.position(id).unwrap())).collect();
+            proptest::prop_assert_eq!(fast, reference);
+        }
     }
 }

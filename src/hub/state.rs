@@ -422,11 +422,7 @@ impl State {
 
     /// Sends `queued` to each waiting chatter whose position changed.
     fn tell_positions(&mut self) {
-        let positions: Vec<(Uuid, usize)> = self
-            .waiting
-            .iter()
-            .filter_map(|id| Some((id, self.waiting.position(id)?)))
-            .collect();
+        let positions: Vec<(Uuid, usize)> = self.waiting.positions().collect();
         for (chat_id, position) in positions {
             let estimate = self.estimate_secs(position);
             let Some(chat) = self.chats.get_mut(&chat_id) else {
