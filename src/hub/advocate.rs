@@ -221,45 +221,14 @@ impl Hub {
                 if to == handle.staff_id {
                     return Err(HubError::InvalidTransfer);
                 }
-                let ready = state.advocates.get(&to).is_some_and(|a| {
-                    a.connected()
-                        && a.available
-                        && a.load() < state.capacity(to, settings.max_chats)
-                });
-                if !ready {
-                    return Err(HubError::TargetUnavailable);
-                }
-                state.post(
-                    chat_id,
-                    Sender::System,
-                    "You are being connected to another advocate.".into(),
-                    Some(SystemNote::TransferToAdvocate),
-                );
-                state.release(chat_id, Some(ReleaseReason::Transferred));
-                if let Some(chat) = state.chats.get_mut(&chat_id) {
-                    chat.state = ChatState::Waiting {
-                        since_ms: chat.first_waited_ms,
-                        transferred: true,
-                    };
-                }
-                state.assign(chat_id, to, Some(handover));
+                let reason = ReleaseReason::Transferred;
+                state.hand_to_advocate(chat_id, to, reason, Some(handover), settings.max_chats)?;
                 tracing::info!(chat = %chat_id, from = %handle.staff_id, to = %to, "chat transferred to advocate");
             }
             TransferTarget::Queue(queue) => {
-                let program = std::sync::Arc::clone(&state.program);
-                let queue = program.queue(&queue).ok_or(HubError::UnknownQueue)?;
-                state.post(
-                    chat_id,
-                    Sender::System,
-                    format!(
-                        "You are being transferred to {}. Please stay: you keep your place in line.",
-                        queue.name
-                    ),
-                    Some(SystemNote::TransferToQueue),
-                );
-                state.release(chat_id, Some(ReleaseReason::Transferred));
-                state.requeue(chat_id, queue.id.clone(), Some(handover));
-                tracing::info!(chat = %chat_id, from = %handle.staff_id, queue = %queue.id, "chat transferred to queue");
+                let reason = ReleaseReason::Transferred;
+                let queue = state.hand_to_queue(chat_id, &queue, reason, Some(handover))?;
+                tracing::info!(chat = %chat_id, from = %handle.staff_id, queue = %queue, "chat transferred to queue");
             }
         }
         state.publish(settings);

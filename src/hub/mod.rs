@@ -10,6 +10,7 @@ mod advocate;
 mod chat;
 mod chatter;
 pub mod events;
+mod handover;
 pub mod hours;
 pub mod outbox;
 mod program;

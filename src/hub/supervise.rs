@@ -6,14 +6,14 @@ use uuid::Uuid;
 
 use super::{
     advocate::{AdvocateHandle, TransferTarget},
-    chat::{ChatState, Handover},
+    chat::Handover,
     events::EndedBy,
     state::{send, State},
     Hub,
 };
 use crate::{
     error::HubError,
-    protocol::{EndReason, ReleaseReason, Sender, SystemNote, ToChatter, ToConsole},
+    protocol::{EndReason, ReleaseReason, ToChatter, ToConsole},
 };
 
 impl Hub {
@@ -74,46 +74,14 @@ impl Hub {
                 if owner == Some(to) {
                     return Err(HubError::InvalidTransfer);
                 }
-                let ready = state.advocates.get(&to).is_some_and(|a| {
-                    a.connected()
-                        && a.available
-                        && a.load() < state.capacity(to, settings.max_chats)
-                });
-                if !ready {
-                    return Err(HubError::TargetUnavailable);
-                }
-                state.post(
-                    chat_id,
-                    Sender::System,
-                    "You are being connected to another advocate.".into(),
-                    Some(SystemNote::TransferToAdvocate),
-                );
-                state.release(chat_id, Some(ReleaseReason::Reassigned));
-                if let Some(chat) = state.chats.get_mut(&chat_id) {
-                    chat.state = ChatState::Waiting {
-                        since_ms: chat.first_waited_ms,
-                        transferred: true,
-                    };
-                }
-                state.assign(chat_id, to, handover);
+                let reason = ReleaseReason::Reassigned;
+                state.hand_to_advocate(chat_id, to, reason, handover, settings.max_chats)?;
                 tracing::info!(chat = %chat_id, staff = %handle.staff_id, to = %to, "supervisor reassigned chat to advocate");
             }
             TransferTarget::Queue(queue) => {
-                let program = std::sync::Arc::clone(&state.program);
-                let queue = program.queue(&queue).ok_or(HubError::UnknownQueue)?;
-                state.post(
-                    chat_id,
-                    Sender::System,
-                    format!(
-                        "You are being transferred to {}. Please stay: you keep your place in line.",
-                        queue.name
-                    ),
-                    Some(SystemNote::TransferToQueue),
-                );
-                state.release(chat_id, Some(ReleaseReason::Reassigned));
-                state.waiting.remove(chat_id);
-                state.requeue(chat_id, queue.id.clone(), handover);
-                tracing::info!(chat = %chat_id, staff = %handle.staff_id, queue = %queue.id, "supervisor reassigned chat to queue");
+                let queue =
+                    state.hand_to_queue(chat_id, &queue, ReleaseReason::Reassigned, handover)?;
+                tracing::info!(chat = %chat_id, staff = %handle.staff_id, queue = %queue, "supervisor reassigned chat to queue");
             }
         }
         state.publish(settings);
