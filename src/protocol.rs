@@ -247,6 +247,11 @@ pub struct Me<'a> {
     pub role: crate::staff::Role,
 }
 
+/// Waiters listed in a `queue` snapshot. Every console gets the snapshot after every change, so
+/// it must stay small whatever the line's length (a full list of 7,000 waiters passed the
+/// write limit and silently dropped every console); claims are oldest first anyway.
+pub const QUEUE_PAGE: usize = 100;
+
 #[derive(Debug, Serialize)]
 pub struct QueueEntry<'a> {
     pub chat_id: Uuid,
@@ -338,7 +343,9 @@ pub enum ToConsole<'a> {
         queue_full: bool,
     },
     Queue {
+        /// The oldest [`QUEUE_PAGE`] waiters; `total` says how many wait in all.
         entries: Vec<QueueEntry<'a>>,
+        total: usize,
     },
     Advocates {
         advocates: Vec<AdvocateEntry<'a>>,

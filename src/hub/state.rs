@@ -314,9 +314,11 @@ impl State {
         let program = std::sync::Arc::clone(&self.program);
         self.tell_positions();
         let queue = encode(&ToConsole::Queue {
+            total: self.waiting.len(),
             entries: self
                 .waiting
                 .iter()
+                .take(crate::protocol::QUEUE_PAGE)
                 .filter_map(|id| self.chats.get(&id))
                 .filter_map(|chat| match chat.state {
                     ChatState::Waiting {

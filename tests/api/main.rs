@@ -24,6 +24,7 @@ mod offline;
 mod privacy;
 mod proof;
 mod purge;
+mod queue_page;
 mod restart;
 mod resume;
 mod second_factor;

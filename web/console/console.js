@@ -89,7 +89,7 @@ function handle(f) {
   switch (f.type) {
     case 'welcome': onWelcome(f); break;
     case 'status': onStatus(f); break;
-    case 'queue': onQueue(f.entries || []); break;
+    case 'queue': onQueue(f.entries || [], f.total); break;
     case 'advocates': onAdvocates(f.advocates); break;
     case 'assigned': onAssigned(f); break;
     case 'message': if (c) onMessage(c, f, true); break;
@@ -240,6 +240,7 @@ sessionHooks({
   forget() {
     forgetChats();
     S.queue = [];
+    S.queueTotal = 0;
     S.knownQueue = null;
     renderQueue();
     renderNoChats();

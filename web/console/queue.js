@@ -6,11 +6,13 @@ import { t } from './i18n.js';
 import { S, send, queueName } from './state.js';
 import { attention, unlockAudio } from './alerts.js';
 
-export function onQueue(entries) {
+/** `entries` is the oldest part of the line (Haven lists at most 100); `total` counts all. */
+export function onQueue(entries, total) {
   const previous = S.knownQueue;
   S.knownQueue = new Set(entries.map((e) => e.chat_id));
   if (previous && entries.some((e) => !previous.has(e.chat_id))) attention('chatter');
   S.queue = entries;
+  S.queueTotal = Math.max(total || 0, entries.length);
   renderQueue();
 }
 
@@ -60,8 +62,14 @@ export function renderQueue() {
     const again = ul.querySelector(`[data-testid="claim"][data-chat-id="${CSS.escape(focused)}"]`);
     if (again) again.focus();
   }
-  $('queue-count').textContent = String(S.queue.length);
-  $('queue-empty').hidden = S.queue.length > 0;
+  const more = S.queueTotal - S.queue.length;
+  if (more > 0) {
+    const li = el('li', 'queue-more muted', t('queue_more', { count: more }));
+    li.dataset.testid = 'queue-more';
+    ul.append(li);
+  }
+  $('queue-count').textContent = String(S.queueTotal);
+  $('queue-empty').hidden = S.queueTotal > 0;
 }
 
 /** Chatters are being turned away: say so to whoever is on duty. */

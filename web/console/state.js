@@ -12,6 +12,8 @@ export const S = {
   canned: [],
   advocates: [],
   queue: [],
+  // How many wait in all; `queue` holds only the oldest of them.
+  queueTotal: 0,
   knownQueue: null,
   overview: { chats: [], queues: [] },
   chats: new Map(),
