@@ -6,13 +6,15 @@
 //!
 //! ## Layout
 //!
-//! Arrows run one way: `main → startup → ws/http → hub/auth → store`.
+//! Arrows run one way: `main → startup → ws/http → state → hub/auth → store`.
 //!
 //! - [`cli`]: the command line (`serve`, `staff add`).
 //! - [`config`]: typed, layered, validated configuration.
 //! - [`program_text`]: the program's texts per language, with fallbacks.
 //! - [`telemetry`]: logging, with no personal data in any field.
 //! - [`startup`]: builds the application, runs it, shuts it down.
+//! - [`state`]: `AppState`, what every handler and socket shares; below the router, so that
+//!   the router and the sockets import it and nothing imports them back.
 //! - [`protocol`]: the wire frames (`docs/protocol.md`).
 //! - [`error`]: the stable error codes.
 //! - [`hub`]: queues, chats, transcripts, advocates, purge. No HTTP in it.
@@ -48,6 +50,7 @@ mod serve;
 pub mod settings;
 pub mod staff;
 pub mod startup;
+pub mod state;
 pub mod stats;
 pub mod store;
 pub mod telemetry;

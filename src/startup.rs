@@ -10,41 +10,18 @@ use crate::{
     abuse::{self, Protection},
     auth::Auth,
     config::Config,
-    forms::Forms,
-    http::ForgetBudget,
+    forms::{ForgetBudget, Forms},
     hub::{self, Hub, Settings},
     metrics::Metrics,
     settings::LiveSettings,
+    state::AppState,
     stats::Stats,
     store::{Store, StoreError},
 };
 
-/// What every handler shares.
-#[derive(Clone)]
-pub struct AppState {
-    pub config: Arc<Config>,
-    pub hub: Hub,
-    /// What admins changed while Haven runs, over `config` (crate::settings).
-    pub settings: LiveSettings,
-    pub auth: Auth,
-    /// Caps concurrent chatter sockets.
-    pub chatter_slots: Arc<Semaphore>,
-    /// The voluntary forms: definitions, submissions, erasure.
-    pub forms: Forms,
-    /// Aggregate statistics for evaluators.
-    pub stats: Stats,
-    /// Attempts at deletion codes, for everyone together.
-    pub forget_budget: Arc<ForgetBudget>,
-    /// Anonymous per-client limits (keyed hashes of addresses, never the addresses).
-    pub protection: Protection,
-    pub metrics: Metrics,
-    /// Fires on shutdown once the hub has told every chat: every socket then closes.
-    pub closing: CancellationToken,
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
-    #[error("could not open the data directory: {0}")]
+    #[error("could not open the store: {0}")]
     Store(#[from] StoreError),
     #[error("could not listen on {addr}: {source}")]
     Bind {
@@ -87,9 +64,13 @@ impl Application {
         mut config: Config,
         clock: crate::auth::Clock,
     ) -> Result<Application, StartupError> {
-        let store = Store::open(&config.server.data_dir)?.with_wait(
-            std::time::Duration::from_millis(config.server.store_wait_ms),
-        );
+        // With PostgreSQL, the store's methods are safe on this async thread: its backend
+        // moves each call off it (store::postgres::off_the_async_threads).
+        let store = Store::connect(
+            &config.store,
+            &config.server.data_dir,
+            Duration::from_millis(config.server.store_wait_ms),
+        )?;
         if store.count_admins()? == 0 {
             tracing::warn!(
                 "no admin account yet: create one with `haven staff add NAME --role admin` (the password is read from the prompt or stdin)"

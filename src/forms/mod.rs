@@ -3,6 +3,7 @@
 //! deletion code, deleted when old. The hub only vouches that a real chat asked (`Ticket`).
 
 pub mod answers;
+mod budget;
 pub mod code;
 mod definition;
 #[cfg(test)]
@@ -15,6 +16,7 @@ use std::{sync::Arc, time::Duration};
 use tokio::sync::Notify;
 
 pub use answers::AnswerError;
+pub use budget::ForgetBudget;
 pub use definition::{
     ChoiceOption, DateBucket, FormConfig, FormKind, FormsConfig, FormsUi, Kind, Question,
     PREFER_NOT_TO_SAY,

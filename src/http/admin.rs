@@ -14,7 +14,7 @@ use super::{error::ApiError, session::LoggedIn};
 use crate::{
     admin::{self, AdminError},
     staff::Role,
-    startup::AppState,
+    state::AppState,
     store::{
         audit::{AuditEntry, AuditFilter},
         AccountRow, StaffChange,

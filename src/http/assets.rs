@@ -10,7 +10,7 @@ use axum::{
 };
 use rust_embed::RustEmbed;
 
-use crate::startup::AppState;
+use crate::state::AppState;
 
 #[derive(RustEmbed)]
 #[folder = "web/"]

@@ -13,7 +13,7 @@ use axum::{
 };
 
 use super::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub async fn same_origin_json(
     State(state): State<AppState>,

@@ -1,11 +1,6 @@
 //! The voluntary forms over HTTP: the definitions for the chatter page, submissions (proved by
 //! the chat's resume token, stored with no link to it), and erasure by deletion code.
 
-use std::{
-    sync::Mutex,
-    time::{Duration, Instant},
-};
-
 use axum::{
     extract::{rejection::JsonRejection, Path, Query, State},
     http::StatusCode,
@@ -19,7 +14,7 @@ use zeroize::Zeroizing;
 use crate::{
     forms::{self, AnswerError, FormKind, Outcome},
     hub::{FormSlot, TicketError},
-    startup::AppState,
+    state::AppState,
 };
 
 /// A refusal with a stable code, a sentence and, where one is to blame, the field.
@@ -184,33 +179,6 @@ pub async fn submit(
 #[derive(Deserialize)]
 pub struct Forget {
     code: Zeroizing<String>,
-}
-
-/// Guesses at deletion codes are pointless (80 bits), and this keeps them so: a budget for
-/// every caller together, since Haven keeps nothing that tells callers apart.
-pub struct ForgetBudget {
-    window: Mutex<(Instant, u32)>,
-}
-
-const FORGET_PER_MINUTE: u32 = 30;
-
-impl Default for ForgetBudget {
-    fn default() -> Self {
-        ForgetBudget {
-            window: Mutex::new((Instant::now(), 0)),
-        }
-    }
-}
-
-impl ForgetBudget {
-    fn allow(&self) -> bool {
-        let mut window = self.window.lock().unwrap_or_else(|p| p.into_inner());
-        if window.0.elapsed() >= Duration::from_secs(60) {
-            *window = (Instant::now(), 0);
-        }
-        window.1 += 1;
-        window.1 <= FORGET_PER_MINUTE
-    }
 }
 
 /// Always the same answer, whether the code matched, was used before, or is malformed.

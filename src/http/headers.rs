@@ -8,7 +8,7 @@ use axum::{
     response::Response,
 };
 
-use crate::{config::Config, startup::AppState};
+use crate::{config::Config, state::AppState};
 
 pub async fn security_headers(
     State(state): State<AppState>,

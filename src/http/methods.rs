@@ -8,7 +8,7 @@ use axum::{
 };
 
 use super::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub async fn pages(state: State<AppState>, request: Request) -> Response {
     if matches!(*request.method(), Method::GET | Method::HEAD) {

@@ -2,7 +2,6 @@
 
 mod admin;
 pub mod assets;
-pub use forms::ForgetBudget;
 pub use headers::security_headers_for;
 mod csrf;
 pub mod error;
@@ -24,7 +23,7 @@ use axum::{
 };
 use tower_http::compression::CompressionLayer;
 
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Largest settings edit accepted, in bytes.
 const SETTINGS_BODY_LIMIT: usize = 512 * 1024;

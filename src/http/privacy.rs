@@ -12,7 +12,7 @@ use super::assets::html_escape as escape;
 use crate::{
     config::Config,
     forms::{DateBucket, FormKind, Kind},
-    startup::AppState,
+    state::AppState,
 };
 
 /// The notice's own sentences. `{…}` placeholders are filled from the configuration.

@@ -9,7 +9,7 @@ use axum::{
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::{hub::hours::unix_now, startup::AppState};
+use crate::{hub::hours::unix_now, state::AppState};
 
 pub async fn healthz() -> Json<Value> {
     Json(json!({ "status": "ok" }))

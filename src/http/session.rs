@@ -6,7 +6,7 @@
 use axum::{extract::FromRequestParts, http::request::Parts};
 
 use super::error::ApiError;
-use crate::{auth::cookie, startup::AppState, store::SessionRow};
+use crate::{auth::cookie, state::AppState, store::SessionRow};
 
 /// A live session, its token, and a password that needs no change.
 pub struct LoggedIn {

@@ -12,7 +12,7 @@ use serde_json::{json, Map, Value};
 use super::{admin::admin, error::ApiError, session::LoggedIn};
 use crate::{
     settings::{Saved, Section, SettingsError},
-    startup::AppState,
+    state::AppState,
     store::settings::SettingsVersion,
 };
 

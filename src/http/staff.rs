@@ -15,7 +15,7 @@ use super::{error::ApiError, session::AnySession};
 use crate::{
     auth::{cookie, LoginAttempt},
     staff::Staff,
-    startup::AppState,
+    state::AppState,
     store::SessionRow,
 };
 

@@ -15,7 +15,7 @@ use super::{error::ApiError, session::LoggedIn};
 use crate::{
     forms::FormKind,
     staff::{Role, Staff},
-    startup::AppState,
+    state::AppState,
     stats::{self, StatsError},
 };
 
