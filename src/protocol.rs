@@ -377,6 +377,9 @@ pub enum ToConsole<'a> {
     ChatterDisconnected {
         chat_id: Uuid,
     },
+    ChatterStalled {
+        chat_id: Uuid,
+    },
     ChatterReconnected {
         chat_id: Uuid,
     },

@@ -28,7 +28,7 @@ use crate::{
 #[derive(Debug, Clone, Copy)]
 pub struct ChatterHandle {
     pub chat_id: Uuid,
-    conn: u64,
+    pub(super) conn: u64,
 }
 
 pub struct Hello {
@@ -54,11 +54,7 @@ impl Hub {
         };
         // Waiters whose socket dropped keep their place for a short grace but do not keep a
         // real arrival out.
-        let waiting = state
-            .waiting
-            .iter()
-            .filter(|id| state.chats.get(id).is_some_and(|c| c.chatter.is_some()))
-            .count();
+        let waiting = state.waiting.present();
         let offline = if !program.hours.is_open_now() {
             Some(OfflineReason::OutsideHours)
         } else if state.on_duty() == 0 || state.closing {
@@ -159,7 +155,9 @@ impl Hub {
         last_seq: u64,
     ) -> Result<ChatterHandle, HubError> {
         let settings = self.settings();
-        let mut state = self.lock();
+        let mut guard = self.lock();
+        // Fields borrowed apart (the chat, the line) through one guard.
+        let state = &mut *guard;
         let chat_id = *state
             .tokens
             .get(&token_hash(token))
@@ -168,6 +166,7 @@ impl Hub {
         if !chat.is_open() {
             return Err(HubError::ChatClosed);
         }
+        state.waiting.set_away(chat_id, false);
         if let Some(old) = chat.chatter.replace(outbox.clone()) {
             send(
                 Some(&old),
@@ -348,72 +347,6 @@ impl Hub {
             .get(&handle.chat_id)
             .is_some_and(|c| c.is_open() && c.chatter_conn == handle.conn)
     }
-
-    /// The chatter's socket went away without `leave`: keep the chat for the grace period.
-    pub fn chatter_disconnected(&self, handle: &ChatterHandle) {
-        let mut state = self.lock();
-        let Some(chat) = state.chats.get_mut(&handle.chat_id) else {
-            return;
-        };
-        if chat.chatter_conn != handle.conn || !chat.is_open() {
-            return;
-        }
-        chat.chatter = None;
-        // A chatter nobody answered yet keeps their place only briefly: a script that says
-        // `hello` and drops must not hold places for the whole in-chat grace.
-        let grace = match chat.state {
-            ChatState::Waiting { .. } => self.settings().waiting_grace,
-            _ => self.settings().grace,
-        };
-        if let Some(advocate) = chat.advocate().and_then(|id| state.advocates.get(&id)) {
-            send(
-                advocate.outbox.as_ref(),
-                &ToConsole::ChatterDisconnected {
-                    chat_id: handle.chat_id,
-                },
-            );
-        }
-        tracing::info!(chat = %handle.chat_id, "chatter disconnected; grace period started");
-        drop(state);
-        let handle = *handle;
-        let timer = self.after(grace, move |hub| hub.expire_chatter(handle));
-        if let Some(chat) = self.lock().chats.get_mut(&handle.chat_id) {
-            if chat.chatter_conn == handle.conn {
-                if let Some(old) = chat.grace_timer.replace(timer) {
-                    old.abort();
-                }
-            }
-        }
-    }
-
-    /// A `hello` that nothing followed: the chat is removed (it holds no messages, or the page
-    /// would have sent something) and its place goes to someone real.
-    pub fn chatter_abandoned(&self, handle: &ChatterHandle) {
-        let mut state = self.lock();
-        let waiting = state.chats.get(&handle.chat_id).is_some_and(|c| {
-            c.chatter_conn == handle.conn && matches!(c.state, ChatState::Waiting { .. })
-        });
-        if !waiting {
-            return;
-        }
-        state.forget(handle.chat_id);
-        tracing::info!(chat = %handle.chat_id, "hello without follow-up; place given up");
-        state.publish(self.settings());
-    }
-
-    fn expire_chatter(&self, handle: ChatterHandle) {
-        let mut state = self.lock();
-        let Some(chat) = state.chats.get(&handle.chat_id) else {
-            return;
-        };
-        if chat.chatter.is_some() || chat.chatter_conn != handle.conn || !chat.is_open() {
-            return;
-        }
-        tell_advocate_left(&state, handle.chat_id, LeftReason::TimedOut);
-        state.close(handle.chat_id, EndedBy::TimedOut);
-        tracing::info!(chat = %handle.chat_id, "chatter did not come back; chat closed");
-        state.publish(self.settings());
-    }
 }
 
 /// A fresh resume token: 128 random bits, hex.
@@ -431,7 +364,7 @@ fn open_chat<'a>(state: &'a super::State, handle: &ChatterHandle) -> Result<&'a 
     }
 }
 
-fn tell_advocate_left(state: &super::State, chat_id: Uuid, reason: LeftReason) {
+pub(super) fn tell_advocate_left(state: &super::State, chat_id: Uuid, reason: LeftReason) {
     let advocate = state
         .chats
         .get(&chat_id)

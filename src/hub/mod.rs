@@ -9,6 +9,7 @@
 mod advocate;
 mod chat;
 mod chatter;
+mod chatter_link;
 pub mod events;
 mod handover;
 pub mod hours;

@@ -272,6 +272,12 @@ impl Session for ChatterSession {
         }
     }
 
+    fn on_stalled(&mut self, stalled: bool) {
+        if let Some(chat) = &self.chat {
+            self.hub.chatter_stalled(chat, stalled);
+        }
+    }
+
     fn on_closed(&mut self) {
         if let Some(chat) = &self.chat {
             self.hub.chatter_disconnected(chat);

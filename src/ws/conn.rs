@@ -11,7 +11,11 @@ use serde::Serialize;
 use tokio_tungstenite::tungstenite;
 use tokio_util::sync::CancellationToken;
 
-use super::{rate::RateLimiter, writer::write_loop};
+use super::{
+    probe::{Pong, Probe},
+    rate::RateLimiter,
+    writer::write_loop,
+};
 use crate::{
     config::{LimitsConfig, ProtectionConfig},
     error::ErrorCode,
@@ -41,6 +45,8 @@ pub trait Session {
     fn on_deadline(&mut self) -> Option<(u16, ErrorCode)> {
         None
     }
+    /// The connection stopped answering Haven's probes (`true`), or answers again.
+    fn on_stalled(&mut self, _stalled: bool) {}
 }
 
 #[derive(Clone, Copy)]
@@ -53,6 +59,9 @@ pub struct Limits {
     pub write_timeout: Duration,
     /// How long to wait for the client's close frame after sending ours.
     pub close_timeout: Duration,
+    /// How long a probe may go unanswered before the connection counts as stalled; `None`:
+    /// no probes.
+    pub stall_after: Option<Duration>,
 }
 
 impl Limits {
@@ -72,6 +81,16 @@ impl Limits {
             violations_before_close: limits.rate_violations_before_close,
             write_timeout: Duration::from_secs(protection.write_timeout_secs),
             close_timeout: Duration::from_secs(protection.close_timeout_secs),
+            stall_after: (protection.stall_notice_ms > 0)
+                .then(|| Duration::from_millis(protection.stall_notice_ms)),
+        }
+    }
+
+    /// The same limits without stall probes.
+    pub fn without_probes(self) -> Limits {
+        Limits {
+            stall_after: None,
+            ..self
         }
     }
 }
@@ -104,8 +123,10 @@ enum Ending {
     Gone,
     /// Haven ends it with this close code.
     Close(u16, ErrorCode),
-    /// The writer stopped first (slow consumer, unwritable socket, a queued close).
-    Writer,
+    /// The writer task has returned (slow consumer, unwritable socket, a queued close).
+    WriterDone,
+    /// The hub gave up on this connection; the writer is still saying goodbye.
+    Killed,
 }
 
 /// Runs the connection until either side ends it, then tells the session. `closing` fires on
@@ -122,24 +143,29 @@ pub async fn run(
     let (sink, mut stream) = socket.split();
     let stop_writer = CancellationToken::new();
     let killed = inbox.kill.clone();
+    let probe = limits.stall_after.map_or_else(Probe::off, Probe::new);
     let mut writer = tokio::spawn(write_loop(
         sink,
         inbox,
         limits,
         stop_writer.clone(),
         metrics.clone(),
+        probe.clone(),
     ));
     let ending = tokio::select! {
-        ending = read_loop(&mut stream, &outbox, limits, session, metrics) => ending,
-        _ = &mut writer => Ending::Writer,
+        ending = read_loop(&mut stream, &outbox, limits, session, metrics, &probe) => ending,
+        _ = &mut writer => Ending::WriterDone,
         // The hub gave up on this connection: the other side of the chat hears it now, not
         // when the writer has finished trying to say goodbye.
-        _ = killed.cancelled() => Ending::Writer,
+        _ = killed.cancelled() => Ending::Killed,
         _ = closing.cancelled() => Ending::Close(1001, ErrorCode::ServerClosing),
     };
     session.on_closed();
     match ending {
-        Ending::Writer => finish(&mut writer, limits.write_timeout + limits.close_timeout).await,
+        // A finished JoinHandle must not be awaited again: it would panic, and the caller's
+        // bookkeeping (the open-sockets gauge) would never run.
+        Ending::WriterDone => {}
+        Ending::Killed => finish(&mut writer, limits.write_timeout + limits.close_timeout).await,
         Ending::Gone => {
             stop_writer.cancel();
             finish(&mut writer, limits.close_timeout).await;
@@ -206,14 +232,43 @@ async fn read_loop(
     limits: Limits,
     session: &mut impl Session,
     metrics: &Metrics,
+    probe: &Probe,
 ) -> Ending {
     let mut rate = RateLimiter::new(limits.rate_burst, limits.rate_per_sec);
     let mut violations = 0u32;
     loop {
-        outbox.wait_for_room(REPLY_HEADROOM).await;
+        // A client that stopped reading fills the queue: its stall is still reported on time.
+        if let Some(at) = probe.deadline() {
+            if tokio::time::timeout_at(at, outbox.wait_for_room(REPLY_HEADROOM))
+                .await
+                .is_err()
+            {
+                if probe.check_stalled(Instant::now()) {
+                    session.on_stalled(true);
+                }
+                continue;
+            }
+        } else {
+            outbox.wait_for_room(REPLY_HEADROOM).await;
+        }
         let idle = Instant::now() + limits.idle_timeout;
-        let wake = session.deadline().map_or(idle, |d| d.min(idle));
-        let message = match tokio::time::timeout_at(wake, stream.next()).await {
+        let stall_at = probe.deadline();
+        let wake = [session.deadline(), stall_at]
+            .into_iter()
+            .flatten()
+            .fold(idle, Instant::min);
+        let read = tokio::select! {
+            read = tokio::time::timeout_at(wake, stream.next()) => read,
+            // A probe went out: watch its deadline (`next` loses nothing when dropped).
+            _ = probe.sent() => continue,
+        };
+        let message = match read {
+            Err(_) if stall_at == Some(wake) => {
+                if probe.check_stalled(Instant::now()) {
+                    session.on_stalled(true);
+                }
+                continue;
+            }
             Err(_) if wake < idle => match session.on_deadline() {
                 Some((code, reason)) => {
                     metrics.rejected(match reason {
@@ -233,12 +288,21 @@ async fn read_loop(
             Ok(Some(Ok(message))) => message,
         };
         // Every frame costs a token, control frames too: a ping flood is answered by
-        // tungstenite with pongs and would otherwise cost a core for free.
+        // tungstenite with pongs and would otherwise cost a core for free. Only the answer to
+        // Haven's own probe is free.
         let (text, binary) = match message {
             Message::Close(_) => return Ending::Gone,
             Message::Text(text) => (Some(text), false),
             Message::Binary(_) => (None, true),
-            Message::Ping(_) | Message::Pong(_) => (None, false),
+            Message::Pong(payload) => match probe.on_pong(&payload) {
+                Pong::Recovered => {
+                    session.on_stalled(false);
+                    continue;
+                }
+                Pong::Answered => continue,
+                Pong::Other => (None, false),
+            },
+            Message::Ping(_) => (None, false),
         };
         if !rate.try_take() {
             violations += 1;

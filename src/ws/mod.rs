@@ -6,6 +6,7 @@ mod chatter;
 mod conn;
 mod console;
 mod origin;
+mod probe;
 mod rate;
 mod writer;
 
@@ -25,7 +26,7 @@ use crate::{
     http::error::ApiError,
     hub::outbox::Outbox,
     metrics::Reason,
-    startup::AppState,
+    state::AppState,
 };
 use conn::Limits;
 
@@ -40,10 +41,11 @@ pub fn routes() -> Router<AppState> {
 
 /// Applies the configured frame, message and buffer limits (tungstenite's defaults are a
 /// 128 KiB read buffer and 16 MiB frames per connection).
-fn limited(upgrade: WebSocketUpgrade, state: &AppState) -> WebSocketUpgrade {
+/// `read_buffer` is what each read takes at most; tungstenite grows it for a larger frame.
+fn limited(upgrade: WebSocketUpgrade, state: &AppState, read_buffer: usize) -> WebSocketUpgrade {
     let limits = &state.config.limits;
     upgrade
-        .read_buffer_size(limits.ws_read_buffer_bytes)
+        .read_buffer_size(read_buffer)
         .write_buffer_size(limits.ws_read_buffer_bytes)
         .max_write_buffer_size(limits.ws_max_write_buffer_bytes)
         .max_message_size(limits.ws_max_message_bytes)
@@ -92,7 +94,10 @@ async fn chat_upgrade(
     let limits = Limits::from_config(&state.config.limits, protection);
     let queue_frames = state.config.limits.outbound_queue_frames;
     let hub = state.hub.clone();
-    Ok(limited(upgrade, &state)
+    // A chatter sends a few small frames a minute: a small read buffer keeps a long waiting
+    // line cheap (memory per waiting chatter, docs/benchmarks.md).
+    let read_buffer = state.config.limits.ws_chatter_read_buffer_bytes;
+    Ok(limited(upgrade, &state, read_buffer)
         .on_upgrade(move |socket| async move {
             // Held until the socket closes: the TCP connection's place under the cap.
             let _connection = connection;
@@ -148,10 +153,14 @@ async fn console_upgrade(
         return Err(ApiError::Forbidden);
     }
     // An advocate with several chats types and writes in all of them: a larger allowance.
+    // Stall probes tell an advocate about the chatter's connection; nobody needs them about
+    // the console's (its own page notices a dead socket).
     let limits = Limits::from_config(&state.config.limits, &state.config.protection)
-        .scaled(CONSOLE_RATE_FACTOR);
+        .scaled(CONSOLE_RATE_FACTOR)
+        .without_probes();
     let queue_frames = state.config.limits.outbound_queue_frames;
-    Ok(limited(upgrade, &state)
+    let read_buffer = state.config.limits.ws_read_buffer_bytes;
+    Ok(limited(upgrade, &state, read_buffer)
         .on_upgrade(move |socket| async move {
             let _connection = connection;
             let (outbox, inbox) = Outbox::new(queue_frames);

@@ -1,6 +1,6 @@
 //! The writing half of a connection: drains the hub's outbox, sends snapshots at most every
 //! [`SNAPSHOT_DEBOUNCE`], pings to keep the socket alive, and writes every frame already queued
-//! with one flush. It gives up on a client that does not read (write timeout) or that the hub
+//! with one flush, with a stall probe behind them ([`super::probe`]). It gives up on a client that does not read (write timeout) or that the hub
 //! has dropped (kill switch).
 
 use std::time::Duration;
@@ -10,7 +10,7 @@ use futures_util::{stream::SplitSink, SinkExt};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::conn::Limits;
+use super::{conn::Limits, probe::Probe};
 use crate::{
     error::ErrorCode,
     hub::outbox::{Frame, Inbox},
@@ -27,6 +27,7 @@ pub(super) async fn write_loop(
     limits: Limits,
     stop: CancellationToken,
     metrics: Metrics,
+    probe: Probe,
 ) {
     let mut ping = tokio::time::interval((limits.idle_timeout / 3).max(Duration::from_millis(100)));
     ping.tick().await;
@@ -48,7 +49,11 @@ pub(super) async fn write_loop(
                 Some(first) => {
                     // What is already queued goes out with one flush: a burst costs one write
                     // instead of one per frame.
-                    let (messages, close) = ready_frames(first, &mut inbox.rx);
+                    let (mut messages, close) = ready_frames(first, &mut inbox.rx);
+                    // No probe before a close: there is nothing left to watch.
+                    if close.is_none() {
+                        messages.extend(probe.ping_if_due(Instant::now()));
+                    }
                     if let Err(last) = out.send_all(messages).await {
                         if last.is_none() {
                             metrics.rejected(Reason::write_timeout);
@@ -68,13 +73,19 @@ pub(super) async fn write_loop(
             }
             _ = sleep_until_some(flush_at) => {
                 flush_at = None;
-                let snapshots = inbox.latest.take().iter().map(|t| Message::Text(t.as_ref().into())).collect();
+                let mut snapshots: Vec<Message> = inbox.latest.take().iter().map(|t| Message::Text(t.as_ref().into())).collect();
+                snapshots.extend(probe.ping_if_due(Instant::now()));
                 if let Err(last) = out.send_all(snapshots).await {
                     break 'frames last;
                 }
                 continue;
             }
-            _ = ping.tick() => Message::Ping(Default::default()),
+            _ = sleep_until_some(probe.due_at()) => match probe.ping_if_due(Instant::now()) {
+                Some(ping) => ping,
+                None => continue,
+            },
+            // The keep-alive doubles as a probe, so a quiet chat's stall is noticed too.
+            _ = ping.tick() => probe.ping_if_due(Instant::now()).unwrap_or(Message::Ping(Default::default())),
         };
         if let Err(last) = out.send(message).await {
             if last.is_none() {

@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
-use haven::{Application, Config};
+use haven::{Application, Config, Role};
 use serde_json::json;
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
@@ -504,6 +504,31 @@ async fn metrics_count_and_never_identify() {
     // Only the separate address serves them.
     let main = http().get(app.url("/metrics")).send().await.unwrap();
     assert_ne!(main.status(), 200);
+}
+
+/// A console that Haven closes itself (logout ends its session) is counted out of the open
+/// sockets: its writer finishes first, and the connection's bookkeeping still runs.
+#[tokio::test]
+async fn a_console_closed_by_haven_leaves_the_open_socket_gauges() {
+    let (app, metrics_port) = spawn_with_metrics(|_| {}).await;
+    let mut sam = staff(&app, "login-gauge-7", "Advocate Sam", Role::Advocate).await;
+    let text = metrics_text(metrics_port).await;
+    assert_eq!(metric(&text, "haven_console_sockets"), 1.0, "{text}");
+    assert_eq!(logout(&app, &sam.cookie).await.status(), 204);
+    sam.client.expect_error("session_expired").await;
+    assert_eq!(sam.client.ended(WAIT).await.code(), Some(4001));
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let text = metrics_text(metrics_port).await;
+        if metric(&text, "haven_console_sockets") == 0.0 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the closed console is still counted:\n{text}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 #[tokio::test]

@@ -1,11 +1,12 @@
 //! The chatter's network path really drops (a TCP proxy between the page and Haven closes every
 //! connection and refuses new ones): the page shows the banner, keeps what was typed, and when
 //! the network is back resumes with the missed messages, each shown once, and delivers the
-//! message written while offline exactly once.
+//! message written while offline exactly once. A connection that stalls without closing is
+//! shown to the advocate at once.
 
 use crate::{
     add_advocate, claim_first, common, console_login, go_available,
-    harness::{chromium_available, Chrome, CutProxy, Key},
+    harness::{chromium_available, Chrome, CutProxy, Key, StallProxy},
     ACTIVE,
 };
 
@@ -137,6 +138,52 @@ async fn dropped_connection_shows_banner_and_resumes_with_missed_messages() {
     sam.press(Key::Enter).await;
     chatter.wait_text("#log", "Welcome back.").await;
 
+    chrome.close().await;
+    app.shutdown.trigger();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_advocate_sees_at_once_that_the_chatter_connection_stalled() {
+    if !chromium_available() {
+        return;
+    }
+    // The chatter's page goes through a proxy that can go silent without closing anything, as
+    // a phone's connection does when it loses its network.
+    let (proxy_listener, proxy_origin) = CutProxy::listener().await;
+    let app = common::spawn_app_with(|c| c.server.allowed_origins = vec![proxy_origin]).await;
+    add_advocate(&app, "sam");
+    let proxy = StallProxy::start_on(proxy_listener, app.port);
+    let chrome = Chrome::launch().await;
+
+    let sam = console_login(&chrome, &app, "sam").await;
+    go_available(&sam).await;
+    let chatter = chrome.new_context().await;
+    chatter.goto(&proxy.url("/chat")).await;
+    chatter.click("#start").await;
+    claim_first(&sam).await;
+    sam.type_into(
+        &format!("{ACTIVE} [data-testid=composer]"),
+        "Hello, I'm Sam.",
+    )
+    .await;
+    sam.press(Key::Enter).await;
+    chatter.wait_text("#log", "Hello, I'm Sam.").await;
+
+    proxy.stall();
+    sam.type_into(
+        &format!("{ACTIVE} [data-testid=composer]"),
+        "Are you safe to talk?",
+    )
+    .await;
+    sam.press(Key::Enter).await;
+    // Told within about two seconds (`protection.stall_notice_ms`), long before the socket
+    // itself would time out; the wait's own limit is generous for a loaded machine.
+    sam.wait_text(&format!("{ACTIVE} [data-testid=chat-state]"), "stalled")
+        .await;
+    let shown: String = sam
+        .text(&format!("{ACTIVE} [data-testid=chat-state]"))
+        .await;
+    assert!(shown.contains("may not be reaching them"), "{shown:?}");
     chrome.close().await;
     app.shutdown.trigger();
 }

@@ -18,6 +18,7 @@ const CHAT_STATES = {
   connected: '',
   reconnected: 'state_reconnected',
   disconnected: 'state_disconnected',
+  stalled: 'state_stalled',
   left: 'state_left',
   quick_exit: 'state_quick_exit',
   timed_out: 'state_timed_out',

@@ -97,6 +97,7 @@ function handle(f) {
     case 'typing': if (c) showTyping(c, f.on); break;
     case 'chatter_disconnected': setChatState(f.chat_id, 'disconnected'); break;
     case 'chatter_reconnected': setChatState(f.chat_id, 'reconnected'); break;
+    case 'chatter_stalled': setChatState(f.chat_id, 'stalled'); break;
     case 'chatter_left': closeChat(f.chat_id, ['timed_out', 'quick_exit'].includes(f.reason) ? f.reason : 'left'); break;
     case 'ended': closeChat(f.chat_id, f.reason); break;
     case 'overview': onOverview(f); break;
