@@ -390,6 +390,29 @@ impl World {
             );
         }
         assert!(state.waiting.is_ordered(), "queue out of order");
+        let present = waiting
+            .iter()
+            .filter(|id| state.chats.get(id).is_some_and(|c| c.chatter.is_some()))
+            .count();
+        assert_eq!(
+            state.waiting.present(),
+            present,
+            "the line's count of connected waiters is wrong"
+        );
+        for (position_chat, told) in state
+            .chats
+            .values()
+            .filter(|c| c.chatter.is_some())
+            .filter_map(|c| Some((c.id, c.told_position?)))
+        {
+            if matches!(state.chats[&position_chat].state, ChatState::Waiting { .. }) {
+                assert_eq!(
+                    state.waiting.position(position_chat),
+                    Some(told),
+                    "a connected waiter was told a stale position"
+                );
+            }
+        }
         // Purged chats leave nothing behind: every token and waiting entry points at a chat.
         for chat_id in state.tokens.values() {
             assert!(

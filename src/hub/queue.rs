@@ -1,159 +1,205 @@
-//! The waiting line. One list for all queues, oldest first, so the chatter who has waited
-//! longest is offered first whatever queue they are in; positions are counted per queue.
+//! The waiting line: oldest first across all queues, so the chatter who has waited longest is
+//! offered first whatever queue they are in; positions are counted per queue.
+//!
+//! Every operation costs what it changes, not the length of the line: each queue keeps its own
+//! line in rank order, an index says where each chat is, and the line remembers from where on
+//! positions may have moved since they were last told ([`Waiting::take_moved`]). A `hello` at
+//! the back moves nobody else; a claim at the front moves everyone behind it in that queue, and
+//! each of them has a new position to hear.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use uuid::Uuid;
 
 /// Where an entry stands: chats handed back after their advocate's grace period first, then
-/// everyone else; within each, by the time they first started waiting.
-type Rank = (u8, u64);
+/// everyone else; within each, by the time they first started waiting; then by arrival, so
+/// that equal times keep the order they came in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Rank {
+    class: u8,
+    since_ms: u64,
+    arrival: u64,
+}
 
 #[derive(Default)]
 pub struct Waiting {
-    /// (rank, queue id, chat id), sorted by rank.
-    entries: VecDeque<(Rank, String, Uuid)>,
+    /// Each queue's waiters in rank order.
+    lines: HashMap<String, VecDeque<(Rank, Uuid)>>,
+    /// Each waiting chat's queue and rank.
+    index: HashMap<Uuid, (String, Rank)>,
+    /// Per queue, the first place whose position may have changed since [`Waiting::take_moved`].
+    moved_from: HashMap<String, usize>,
+    /// Waiting chats whose chatter's socket is gone (within the short waiting grace): they keep
+    /// their place but not a real arrival out of the line.
+    away: HashSet<Uuid>,
+    arrivals: u64,
 }
 
 impl Waiting {
     /// Inserts by waiting time: a chatter transferred to a queue keeps the place their first
     /// wait earned them instead of starting over at the back.
     pub fn insert(&mut self, since_ms: u64, queue: &str, chat: Uuid) {
-        self.insert_ranked((1, since_ms), queue, chat);
+        self.insert_ranked(1, since_ms, queue, chat);
     }
 
     /// Inserts at the front, before every ordinary waiter: a chat whose advocate vanished has
     /// already waited once and was talking to someone (documented in docs/protocol.md).
     pub fn insert_front(&mut self, since_ms: u64, queue: &str, chat: Uuid) {
-        self.insert_ranked((0, since_ms), queue, chat);
+        self.insert_ranked(0, since_ms, queue, chat);
     }
 
-    fn insert_ranked(&mut self, rank: Rank, queue: &str, chat: Uuid) {
-        let at = self.entries.partition_point(|(r, _, _)| *r <= rank);
-        self.entries.insert(at, (rank, queue.to_owned(), chat));
+    fn insert_ranked(&mut self, class: u8, since_ms: u64, queue: &str, chat: Uuid) {
+        self.remove(chat);
+        self.arrivals += 1;
+        let rank = Rank {
+            class,
+            since_ms,
+            arrival: self.arrivals,
+        };
+        self.place(rank, queue, chat);
+    }
+
+    fn place(&mut self, rank: Rank, queue: &str, chat: Uuid) {
+        let line = self.lines.entry(queue.to_owned()).or_default();
+        let at = line.partition_point(|(r, _)| *r < rank);
+        line.insert(at, (rank, chat));
+        self.index.insert(chat, (queue.to_owned(), rank));
+        self.moved(queue, at);
     }
 
     pub fn remove(&mut self, chat: Uuid) -> bool {
-        match self.entries.iter().position(|(_, _, c)| *c == chat) {
-            Some(i) => {
-                self.entries.remove(i);
-                true
+        let Some((queue, rank)) = self.index.remove(&chat) else {
+            return false;
+        };
+        self.away.remove(&chat);
+        let line = self
+            .lines
+            .get_mut(&queue)
+            .expect("indexed chats have a line");
+        let at = line.partition_point(|(r, _)| *r < rank);
+        debug_assert_eq!(line.get(at).map(|e| e.1), Some(chat));
+        line.remove(at);
+        if line.is_empty() {
+            self.lines.remove(&queue);
+            self.moved_from.remove(&queue);
+        } else {
+            self.moved(&queue, at);
+        }
+        true
+    }
+
+    /// Positions from place `at` on in `queue` may have changed.
+    fn moved(&mut self, queue: &str, at: usize) {
+        match self.moved_from.get_mut(queue) {
+            Some(from) => *from = (*from).min(at),
+            None => {
+                self.moved_from.insert(queue.to_owned(), at);
             }
-            None => false,
         }
     }
 
     /// Puts a waiting chat in another queue without changing its place in line.
     pub fn move_to_queue(&mut self, chat: Uuid, queue: &str) {
-        if let Some(entry) = self.entries.iter_mut().find(|(_, _, c)| *c == chat) {
-            entry.1 = queue.to_owned();
+        if let Some((_, rank)) = self.index.get(&chat).cloned() {
+            self.remove(chat);
+            self.place(rank, queue, chat);
         }
     }
 
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.index.len()
     }
 
+    /// Marks a waiting chat's chatter as gone (`true`) or back.
+    pub fn set_away(&mut self, chat: Uuid, away: bool) {
+        if away && self.index.contains_key(&chat) {
+            self.away.insert(chat);
+        } else {
+            self.away.remove(&chat);
+        }
+    }
+
+    /// Waiting chats whose chatter is connected.
+    pub fn present(&self) -> usize {
+        self.index.len() - self.away.len()
+    }
+
+    pub fn count_in(&self, queue: &str) -> usize {
+        self.lines.get(queue).map_or(0, VecDeque::len)
+    }
+
+    /// The chat that has waited longest, whatever its queue.
     pub fn oldest(&self) -> Option<Uuid> {
-        self.entries.front().map(|(_, _, c)| *c)
+        self.lines
+            .values()
+            .filter_map(VecDeque::front)
+            .min_by_key(|(rank, _)| *rank)
+            .map(|(_, chat)| *chat)
     }
 
+    /// Every waiting chat, oldest first across queues. Taking the first few costs a few steps
+    /// per queue, not the whole line.
     pub fn iter(&self) -> impl Iterator<Item = Uuid> + '_ {
-        self.entries.iter().map(|(_, _, c)| *c)
-    }
-
-    /// Every waiting chat with its 1-based position in its own queue, in one pass: asking
-    /// [`Waiting::position`] for each would cost the square of the line's length per change.
-    pub fn positions(&self) -> impl Iterator<Item = (Uuid, usize)> + '_ {
-        let mut ahead: std::collections::HashMap<&str, usize> = Default::default();
-        self.entries.iter().map(move |(_, queue, chat)| {
-            let count = ahead.entry(queue.as_str()).or_default();
-            *count += 1;
-            (*chat, *count)
+        let mut heads: Vec<(&VecDeque<(Rank, Uuid)>, usize)> =
+            self.lines.values().map(|line| (line, 0)).collect();
+        std::iter::from_fn(move || {
+            let (line, at) = heads
+                .iter_mut()
+                .filter(|(line, at)| *at < line.len())
+                .min_by_key(|(line, at)| line[*at].0)?;
+            *at += 1;
+            Some(line[*at - 1].1)
         })
     }
 
     /// 1-based position among those waiting in the same queue.
     pub fn position(&self, chat: Uuid) -> Option<usize> {
-        let (_, queue, _) = self.entries.iter().find(|(_, _, c)| *c == chat)?;
-        let ahead = self
-            .entries
-            .iter()
-            .take_while(|(_, _, c)| *c != chat)
-            .filter(|(_, q, _)| q == queue)
-            .count();
-        Some(ahead + 1)
+        let (queue, rank) = self.index.get(&chat)?;
+        let line = self.lines.get(queue)?;
+        Some(line.partition_point(|(r, _)| r < rank) + 1)
     }
 
-    /// Whether the entries are in rank order (for the state-machine test).
+    /// When the chatter waiting longest in `queue` first started waiting (handed-back chats
+    /// go first in line but may have started later).
+    pub fn longest_waiting_since(&self, queue: &str) -> Option<u64> {
+        let line = self.lines.get(queue)?;
+        let first_ordinary = line.partition_point(|(r, _)| r.class == 0);
+        [line.front(), line.get(first_ordinary)]
+            .into_iter()
+            .flatten()
+            .map(|(rank, _)| rank.since_ms)
+            .min()
+    }
+
+    /// The chats whose position may have changed since the last call, with their positions
+    /// now: only those behind a change, so a change costs what it moves.
+    pub fn take_moved(&mut self) -> Vec<(Uuid, usize)> {
+        let mut moved = Vec::new();
+        for (queue, from) in self.moved_from.drain() {
+            if let Some(line) = self.lines.get(&queue) {
+                moved.extend(
+                    line.iter()
+                        .enumerate()
+                        .skip(from)
+                        .map(|(at, (_, chat))| (*chat, at + 1)),
+                );
+            }
+        }
+        moved
+    }
+
+    /// Whether every line is in rank order and the index agrees (for the state-machine test).
     #[cfg(test)]
     pub fn is_ordered(&self) -> bool {
-        self.entries
-            .iter()
-            .zip(self.entries.iter().skip(1))
-            .all(|(a, b)| a.0 <= b.0)
-    }
-
-    pub fn count_in(&self, queue: &str) -> usize {
-        self.entries.iter().filter(|(_, q, _)| q == queue).count()
+        self.lines.iter().all(|(queue, line)| {
+            line.iter().zip(line.iter().skip(1)).all(|(a, b)| a.0 < b.0)
+                && line
+                    .iter()
+                    .all(|(rank, chat)| self.index.get(chat) == Some(&(queue.clone(), *rank)))
+        }) && self.lines.values().map(VecDeque::len).sum::<usize>() == self.index.len()
+            && self.away.iter().all(|chat| self.index.contains_key(chat))
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn oldest_first_and_positions_per_queue() {
-        let mut w = Waiting::default();
-        let (a, b, c) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
-        w.insert(10, "general", a);
-        w.insert(20, "referrals", b);
-        w.insert(30, "general", c);
-        assert_eq!(w.oldest(), Some(a));
-        assert_eq!(w.position(c), Some(2));
-        assert_eq!(w.position(b), Some(1));
-        // A transferred chat that first waited at 5 goes to the front.
-        let d = Uuid::new_v4();
-        w.insert(5, "general", d);
-        assert_eq!(w.oldest(), Some(d));
-        assert!(w.remove(a));
-        assert_eq!(w.position(c), Some(2));
-        // A chat handed back after its advocate's grace goes before every ordinary waiter,
-        // however late it first waited.
-        let e = Uuid::new_v4();
-        w.insert_front(50, "general", e);
-        assert_eq!(w.oldest(), Some(e));
-        let f = Uuid::new_v4();
-        w.insert_front(40, "general", f);
-        assert_eq!(w.iter().take(3).collect::<Vec<_>>(), vec![f, e, d]);
-    }
-
-    proptest::proptest! {
-        /// The one-pass positions agree with counting each chat's own (the reference).
-        #[test]
-        fn positions_in_one_pass_equal_each_chats_own(
-            steps in proptest::collection::vec((0u8..3, 0u64..50, 0usize..3, proptest::bool::ANY), 0..60)
-        ) {
-            let queues = ["general", "referrals", "youth"];
-            let mut w = Waiting::default();
-            let mut ids = Vec::new();
-            for (kind, since, queue, front) in steps {
-                match kind {
-                    0 | 1 => {
-                        let id = Uuid::new_v4();
-                        if front { w.insert_front(since, queues[queue], id) } else { w.insert(since, queues[queue], id) }
-                        ids.push(id);
-                    }
-                    _ => if let Some(id) = ids.get(since as usize % ids.len().max(1)).copied() {
-                        w.remove(id);
-                    },
-                }
-            }
-            let fast: Vec<(Uuid, usize)> = w.positions().collect();
-            let reference: Vec<(Uuid, usize)> =
-                w.iter().map(|id| (id, w.position(id).unwrap())).collect();
-            proptest::prop_assert_eq!(fast, reference);
-        }
-    }
-}
+mod tests;

@@ -284,6 +284,7 @@ impl State {
         };
         self.waiting
             .insert(chat.first_waited_ms, &chat.queue, chat_id);
+        self.waiting.set_away(chat_id, chat.chatter.is_none());
     }
 
     /// Like `requeue`, but to the front of the line: the chat's advocate vanished.
@@ -293,6 +294,7 @@ impl State {
             self.waiting.remove(chat_id);
             self.waiting
                 .insert_front(chat.first_waited_ms, &chat.queue, chat_id);
+            self.waiting.set_away(chat_id, chat.chatter.is_none());
         }
     }
 
@@ -357,34 +359,41 @@ impl State {
                 })
                 .collect(),
         });
-        let overview = encode(&ToConsole::Overview {
-            chats: self
-                .chats
-                .values()
-                .filter_map(|chat| match chat.state {
-                    ChatState::Active { advocate, since_ms } => Some(OverviewChat {
-                        chat_id: chat.id,
-                        advocate: self
-                            .advocates
-                            .get(&advocate)
-                            .map_or("", |a| a.staff.display_name.as_str()),
-                        queue: &chat.queue,
-                        since: since_ms,
-                        advocate_id: advocate,
-                        language: chat.language.as_deref(),
-                    }),
-                    _ => None,
-                })
-                .collect(),
-            queues: program
-                .queues
-                .iter()
-                .map(|q| OverviewQueue {
-                    id: &q.id,
-                    waiting: self.waiting.count_in(&q.id),
-                    longest_waiting_since: self.longest_waiting_since(&q.id),
-                })
-                .collect(),
+        // Every chat is looked at for the overview: only when someone oversees.
+        let oversight = self
+            .advocates
+            .values()
+            .any(|a| a.outbox.is_some() && a.staff.role.oversees());
+        let overview = oversight.then(|| {
+            encode(&ToConsole::Overview {
+                chats: self
+                    .chats
+                    .values()
+                    .filter_map(|chat| match chat.state {
+                        ChatState::Active { advocate, since_ms } => Some(OverviewChat {
+                            chat_id: chat.id,
+                            advocate: self
+                                .advocates
+                                .get(&advocate)
+                                .map_or("", |a| a.staff.display_name.as_str()),
+                            queue: &chat.queue,
+                            since: since_ms,
+                            advocate_id: advocate,
+                            language: chat.language.as_deref(),
+                        }),
+                        _ => None,
+                    })
+                    .collect(),
+                queues: program
+                    .queues
+                    .iter()
+                    .map(|q| OverviewQueue {
+                        id: &q.id,
+                        waiting: self.waiting.count_in(&q.id),
+                        longest_waiting_since: self.waiting.longest_waiting_since(&q.id),
+                    })
+                    .collect(),
+            })
         });
         // What chatters who arrive now are told (the same tests as `hello`).
         let open_now = program.hours.is_open_now();
@@ -395,8 +404,8 @@ impl State {
             };
             outbox.snapshot(Snapshot::Queue, &queue);
             outbox.snapshot(Snapshot::Advocates, &advocates);
-            if advocate.staff.role.oversees() {
-                outbox.snapshot(Snapshot::Overview, &overview);
+            if let (true, Some(overview)) = (advocate.staff.role.oversees(), &overview) {
+                outbox.snapshot(Snapshot::Overview, overview);
             }
             let status = encode(&ToConsole::Status {
                 available: advocate.available,
@@ -409,22 +418,10 @@ impl State {
         }
     }
 
-    /// When the longest-waiting chatter in `queue` started waiting.
-    fn longest_waiting_since(&self, queue: &str) -> Option<u64> {
-        self.waiting
-            .iter()
-            .filter_map(|id| self.chats.get(&id))
-            .filter(|chat| chat.queue == queue)
-            .filter_map(|chat| match chat.state {
-                ChatState::Waiting { since_ms, .. } => Some(since_ms),
-                _ => None,
-            })
-            .min()
-    }
-
-    /// Sends `queued` to each waiting chatter whose position changed.
+    /// Sends `queued` to each waiting chatter whose position changed (only those behind a
+    /// change are looked at).
     fn tell_positions(&mut self) {
-        let positions: Vec<(Uuid, usize)> = self.waiting.positions().collect();
+        let positions = self.waiting.take_moved();
         for (chat_id, position) in positions {
             let estimate = self.estimate_secs(position);
             let Some(chat) = self.chats.get_mut(&chat_id) else {
