@@ -36,6 +36,7 @@ pub enum ConfigError {
 #[serde(deny_unknown_fields)]
 pub struct Config {
     pub server: ServerConfig,
+    pub store: crate::store::config::StoreConfig,
     pub program: ProgramConfig,
     pub chat: ChatConfig,
     pub limits: LimitsConfig,
@@ -176,6 +177,7 @@ pub struct ChatConfig {
 pub struct LimitsConfig {
     pub ws_max_message_bytes: usize,
     pub ws_read_buffer_bytes: usize,
+    pub ws_chatter_read_buffer_bytes: usize,
     pub ws_max_write_buffer_bytes: usize,
     pub outbound_queue_frames: usize,
     pub rate_burst: u32,
@@ -199,6 +201,7 @@ pub struct ProtectionConfig {
     pub header_read_timeout_secs: u64,
     pub write_timeout_secs: u64,
     pub close_timeout_secs: u64,
+    pub stall_notice_ms: u64,
     pub max_sockets_per_client: usize,
     pub new_chats_per_client_per_minute: u32,
     pub trusted_proxies: Vec<std::net::IpAddr>,
@@ -333,6 +336,10 @@ impl Config {
         positive("limits.ws_max_message_bytes", l.ws_max_message_bytes as u64)?;
         positive("limits.ws_read_buffer_bytes", l.ws_read_buffer_bytes as u64)?;
         positive(
+            "limits.ws_chatter_read_buffer_bytes",
+            l.ws_chatter_read_buffer_bytes as u64,
+        )?;
+        positive(
             "limits.outbound_queue_frames",
             l.outbound_queue_frames as u64,
         )?;
@@ -408,6 +415,9 @@ impl Config {
         )?;
         positive("auth.audit_retention_days", self.auth.audit_retention_days)?;
         positive("server.store_wait_ms", self.server.store_wait_ms)?;
+        self.store
+            .validate()
+            .map_err(|(key, reason)| ConfigError::Invalid { key, reason })?;
         if self.server.tls_cert_file.is_empty() != self.server.tls_key_file.is_empty() {
             let key = if self.server.tls_cert_file.is_empty() {
                 "server.tls_cert_file"

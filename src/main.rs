@@ -29,7 +29,11 @@ async fn main() -> anyhow::Result<()> {
             app.run_until_stopped().await.context("server failed")?;
         }
         Command::Staff { action } => {
-            let store = Store::open(&config.server.data_dir)?;
+            let store = Store::connect(
+                &config.store,
+                &config.server.data_dir,
+                std::time::Duration::from_millis(config.server.store_wait_ms),
+            )?;
             staff(&store, action)?;
         }
     }

@@ -1,36 +1,41 @@
-//! The only code that touches disk: an embedded SQLite database holding staff accounts, staff
-//! sessions, Haven's own keys and the audit log. Never chats, messages, names of chatters or IP
-//! addresses.
+//! The only code that touches disk: the staff side of Haven (staff accounts, staff sessions,
+//! saved settings, voluntary form answers, statistics, Haven's own keys and the audit log).
+//! Never chats, transcripts, message text, names of chatters or IP addresses.
 //!
-//! The synchronous methods (`impl Store` blocks in each module) run wherever they are called;
-//! the HTTP layer calls them through [`Store::call`], which runs them on the blocking pool and
-//! gives up after a bounded wait, so that a locked or failing disk delays only the staff request
-//! that needs it (`503 store_unavailable`) and never a chat.
+//! One interface, two backends. Each topic module (`staff`, `sessions`, `settings`, `audit`,
+//! `forms`, `stats`, `keys`, `totp`) holds its types, the checks both backends share, and a
+//! trait of the reads and writes a backend performs; [`Database`] is all of them together.
+//! [`sqlite`] (the embedded default: one file in `server.data_dir`, no service) and
+//! [`postgres`] (a database several Haven nodes share, `store.postgres_url`) implement it, each
+//! with its own migrations folder and version table.
+//!
+//! [`Store`] is what the rest of Haven holds: a cheap handle on one backend. It offers every
+//! backend method (it dereferences to [`Database`]) and adds the shared ones (checking a new
+//! account, hashing a password, making a session token).
+//!
+//! The methods are synchronous and run wherever they are called; the HTTP layer calls them
+//! through [`Store::call`], which runs them on the blocking pool and gives up after a bounded
+//! wait, so that a locked, failing or unreachable database delays only the staff request that
+//! needs it (`503 store_unavailable`) and never a chat.
 
 pub mod audit;
+pub mod config;
 pub mod forms;
 mod keys;
-mod migrations;
 pub mod password;
+pub mod postgres;
 mod sessions;
 pub mod settings;
+pub mod sqlite;
 mod staff;
 mod stats;
 pub mod totp;
 
-use std::{
-    path::Path,
-    sync::{Arc, Mutex, MutexGuard},
-    time::Duration,
-};
-
-use rusqlite::Connection;
+use std::{ops::Deref, path::Path, sync::Arc, time::Duration};
 
 pub use sessions::{SessionRow, SESSION_TOKEN_BYTES};
 pub use staff::{AccountRow, StaffChange};
 
-/// How long SQLite itself retries a locked database before giving up.
-const BUSY_TIMEOUT_MS: u64 = 2_000;
 /// How long an async caller waits for the store before answering `store_unavailable`.
 pub const DEFAULT_WAIT: Duration = Duration::from_secs(3);
 
@@ -38,6 +43,9 @@ pub const DEFAULT_WAIT: Duration = Duration::from_secs(3);
 pub enum StoreError {
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// Shown without PostgreSQL's DETAIL, which may quote a row's values.
+    #[error("database error: {}", postgres_summary(.0))]
+    Postgres(#[from] ::postgres::Error),
     #[error("data directory error: {0}")]
     Io(#[from] std::io::Error),
     #[error("a staff member called `{0}` already exists")]
@@ -56,53 +64,81 @@ pub enum StoreError {
     FormChanged { form: String, version: u32 },
     #[error("the database at {path} cannot be written ({reason}): check its permissions and the free disk space")]
     NotWritable { path: String, reason: String },
+    #[error("could not connect to PostgreSQL at {target}: {reason} (check the [store] settings and that the server is running)")]
+    Connect { target: String, reason: String },
     #[error("the database did not answer in time")]
     Unavailable,
     #[error("no such staff member")]
     NoSuchStaff,
 }
 
+/// Everything a backend stores: the topic traits together.
+pub trait Database:
+    staff::StaffDb
+    + sessions::SessionDb
+    + settings::SettingsDb
+    + audit::AuditDb
+    + forms::FormsDb
+    + stats::StatsDb
+    + keys::KeysDb
+    + totp::TotpDb
+    + Send
+    + Sync
+{
+}
+
+impl<T> Database for T where
+    T: staff::StaffDb
+        + sessions::SessionDb
+        + settings::SettingsDb
+        + audit::AuditDb
+        + forms::FormsDb
+        + stats::StatsDb
+        + keys::KeysDb
+        + totp::TotpDb
+        + Send
+        + Sync
+{
+}
+
 #[derive(Clone)]
 pub struct Store {
-    conn: Arc<Mutex<Connection>>,
+    db: Arc<dyn Database>,
+    /// Which backend, for logs and tests.
+    engine: Engine,
     wait: Duration,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
 impl Store {
-    /// Opens (and creates) `data_dir/haven.db`, readable by the service's user only, and checks
-    /// that it can be written: a database that cannot is refused now rather than failing every
-    /// login later.
+    /// The embedded SQLite store in `data_dir/haven.db` (created when missing).
     pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
-        std::fs::create_dir_all(data_dir)?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            // A read-only data directory is reported by the probe below, with its path.
-            let _ = std::fs::set_permissions(data_dir, std::fs::Permissions::from_mode(0o700));
-        }
-        let path = data_dir.join("haven.db");
-        let not_writable = |reason: String| StoreError::NotWritable {
-            path: path.display().to_string(),
-            reason,
-        };
-        let mut conn = Connection::open(&path).map_err(|e| not_writable(e.to_string()))?;
-        // secure_delete overwrites deleted rows (ended sessions) instead of leaving them in
-        // free pages; WAL lets readers go on while one writes; busy_timeout lets the CLI and
-        // the server share the file.
-        conn.execute_batch(&format!(
-            "PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON; PRAGMA busy_timeout = {BUSY_TIMEOUT_MS};"
-        ))?;
-        // WAL needs a writable directory; a read-only file keeps its journal mode and the
-        // probe below refuses it.
-        let _ = conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()));
-        migrations::apply(&mut conn).map_err(|e| match e {
-            StoreError::Sqlite(e) => not_writable(e.to_string()),
-            other => other,
-        })?;
-        probe_write(&conn).map_err(|e| not_writable(e.to_string()))?;
         Ok(Store {
-            conn: Arc::new(Mutex::new(conn)),
+            db: Arc::new(sqlite::Sqlite::open(data_dir)?),
+            engine: Engine::Sqlite,
             wait: DEFAULT_WAIT,
+        })
+    }
+
+    /// The store `[store]` names: PostgreSQL when `postgres_url` is set (waiting at most
+    /// `wait` for it), else the embedded SQLite file in `data_dir`.
+    pub fn connect(
+        config: &config::StoreConfig,
+        data_dir: &Path,
+        wait: Duration,
+    ) -> Result<Store, StoreError> {
+        if !config.uses_postgres() {
+            return Ok(Store::open(data_dir)?.with_wait(wait));
+        }
+        Ok(Store {
+            db: Arc::new(postgres::Postgres::connect(config, wait)?),
+            engine: Engine::Postgres,
+            wait,
         })
     }
 
@@ -112,8 +148,13 @@ impl Store {
         self
     }
 
+    pub fn engine(&self) -> Engine {
+        self.engine
+    }
+
     /// Runs `work` off the async threads; past the bounded wait, `StoreError::Unavailable`
-    /// (the work itself finishes or fails in the background, bounded by SQLite's busy timeout).
+    /// (the work itself finishes or fails in the background, bounded by SQLite's busy timeout
+    /// or the PostgreSQL pool's wait).
     pub async fn call<T: Send + 'static>(
         &self,
         work: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
@@ -129,28 +170,21 @@ impl Store {
             }
         }
     }
+}
 
-    pub(crate) fn conn(&self) -> MutexGuard<'_, Connection> {
-        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+impl Deref for Store {
+    type Target = dyn Database;
+
+    fn deref(&self) -> &(dyn Database + 'static) {
+        &*self.db
     }
 }
 
 /// A locked, read-only, full or failing database is "unavailable" (503, try again), not an
-/// internal error: nothing is wrong with the request.
+/// internal error: nothing is wrong with the request. (PostgreSQL's backend maps its own.)
 fn unavailable_when_the_disk_fails(error: StoreError) -> StoreError {
-    use rusqlite::ErrorCode as C;
     match &error {
-        StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _))
-            if matches!(
-                e.code,
-                C::DatabaseBusy
-                    | C::DatabaseLocked
-                    | C::ReadOnly
-                    | C::DiskFull
-                    | C::SystemIoFailure
-                    | C::CannotOpen
-            ) =>
-        {
+        StoreError::Sqlite(e) if sqlite::is_unavailable(e) => {
             tracing::warn!(error = %error, "the database is failing");
             StoreError::Unavailable
         }
@@ -158,11 +192,12 @@ fn unavailable_when_the_disk_fails(error: StoreError) -> StoreError {
     }
 }
 
-/// Writes and rolls back, so that a read-only file or directory is found at start.
-fn probe_write(conn: &Connection) -> Result<(), rusqlite::Error> {
-    conn.execute_batch(
-        "BEGIN IMMEDIATE; CREATE TABLE IF NOT EXISTS write_probe (x INTEGER); DROP TABLE write_probe; ROLLBACK;",
-    )
+/// A PostgreSQL error's message and code: never its DETAIL or WHERE (values of rows).
+fn postgres_summary(error: &::postgres::Error) -> String {
+    match error.as_db_error() {
+        Some(db) => format!("{} ({})", db.message(), db.code().code()),
+        None => error.to_string(),
+    }
 }
 
 pub(crate) fn unix_secs() -> i64 {
@@ -173,18 +208,6 @@ pub(crate) fn unix_secs() -> i64 {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_write_probe_finds_a_read_only_database() {
-        let dir = tempfile::tempdir().unwrap();
-        Store::open(dir.path()).unwrap();
-        let path = dir.path().join("haven.db");
-        let read_only =
-            Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
-        assert!(probe_write(&read_only).is_err());
-        let writable = Connection::open(&path).unwrap();
-        probe_write(&writable).unwrap();
-    }
-}
+pub(crate) mod testing;
+#[cfg(test)]
+mod tests;

@@ -1,10 +1,9 @@
 //! Versions of the settings admins edit (`crate::settings`): each save is a new row with its
 //! time and the admin's staff id; the newest row of a section is the one in force.
 
-use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
 
-use super::{Store, StoreError};
+use super::StoreError;
 
 /// One saved version of a section.
 #[derive(Debug, Clone, Serialize)]
@@ -22,83 +21,42 @@ pub struct SettingsVersion {
 /// The most versions one listing returns.
 pub const MAX_VERSIONS: u32 = 200;
 
-impl Store {
-    /// Saves `value` as the next version of `section`; returns its number.
-    pub fn save_settings_version(
+/// The saved versions, as each backend keeps them.
+pub trait SettingsDb {
+    /// Saves `value` as the next version of `section`; returns its number. Two saves at once
+    /// (two nodes) get two numbers, never the same one.
+    fn save_settings_version(
         &self,
         section: &str,
         value: &serde_json::Value,
         saved_at: i64,
         saved_by: Option<&str>,
-    ) -> Result<u32, StoreError> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        let version: u32 = tx.query_row(
-            "SELECT COALESCE(MAX(version), 0) + 1 FROM settings_versions WHERE section = ?1",
-            params![section],
-            |row| row.get(0),
-        )?;
-        tx.execute(
-            "INSERT INTO settings_versions (section, version, value, saved_at, saved_by)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![section, version, value.to_string(), saved_at, saved_by],
-        )?;
-        tx.commit()?;
-        Ok(version)
-    }
-
+    ) -> Result<u32, StoreError>;
     /// The version in force of `section`, if any was saved.
-    pub fn latest_settings_version(
-        &self,
-        section: &str,
-    ) -> Result<Option<SettingsVersion>, StoreError> {
-        Ok(self
-            .conn()
-            .query_row(
-                "SELECT version, saved_at, saved_by, value FROM settings_versions
-                 WHERE section = ?1 ORDER BY version DESC LIMIT 1",
-                params![section],
-                version_from_row,
-            )
-            .optional()?)
-    }
-
-    /// Versions of `section`, newest first.
-    pub fn settings_versions(
+    fn latest_settings_version(&self, section: &str)
+        -> Result<Option<SettingsVersion>, StoreError>;
+    /// Versions of `section`, newest first, at most `limit` (capped at [`MAX_VERSIONS`]).
+    fn settings_versions(
         &self,
         section: &str,
         limit: u32,
-    ) -> Result<Vec<SettingsVersion>, StoreError> {
-        let conn = self.conn();
-        let mut statement = conn.prepare(
-            "SELECT version, saved_at, saved_by, value FROM settings_versions
-             WHERE section = ?1 ORDER BY version DESC LIMIT ?2",
-        )?;
-        let rows =
-            statement.query_map(params![section, limit.min(MAX_VERSIONS)], version_from_row)?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
+    ) -> Result<Vec<SettingsVersion>, StoreError>;
 }
 
-fn version_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<SettingsVersion> {
-    let text: String = row.get(3)?;
-    Ok(SettingsVersion {
-        version: row.get(0)?,
-        saved_at: row.get(1)?,
-        saved_by: row.get(2)?,
-        // A row this binary wrote is JSON; anything else reads as null and is refused later.
-        value: serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
-    })
+/// A stored value: a row this binary wrote is JSON; anything else reads as null and is
+/// refused later.
+pub(super) fn parse_value(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).unwrap_or(serde_json::Value::Null)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
     #[test]
     fn versions_count_up_per_section_and_the_newest_is_in_force() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        crate::store::testing::each_backend(versions_count_up);
+    }
+
+    fn versions_count_up(store: &crate::store::Store) {
         assert!(store.latest_settings_version("hours").unwrap().is_none());
         let one = serde_json::json!({"windows": []});
         let two = serde_json::json!({"windows": ["mon 09:00-10:00"]});

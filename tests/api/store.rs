@@ -118,3 +118,67 @@ async fn a_twelve_second_lock_keeps_chats_at_normal_latency_and_a_login_gets_503
         "a login works once the lock is gone"
     );
 }
+
+#[tokio::test]
+async fn a_postgres_that_goes_away_gives_503_in_bounded_time_while_chats_flow_then_works_again() {
+    let Some(scratch) = haven::store::postgres::scratch::ScratchDatabase::create() else {
+        return;
+    };
+    let config = scratch.store_config();
+    let app = spawn_app_with(move |c| {
+        c.store = config;
+        c.server.store_wait_ms = 1_000;
+    })
+    .await;
+    crate::postgres::add_staff(&scratch, "pg-sam", Role::Advocate);
+    crate::postgres::add_staff(&scratch, "pg-pat", Role::Advocate);
+    let cookie = app.login("pg-sam", PASSWORD).await;
+    let mut sam = connect_staff(&app, "pg-sam", "pg-sam", &cookie).await;
+    sam.set_available(true).await;
+    let (mut chatter, chat_id) = claimed_chat(&app, &mut sam, "chatter").await;
+    let pat = app.login("pg-pat", PASSWORD).await;
+
+    // The database refuses new connections and ends Haven's.
+    let name = scratch.name().to_owned();
+    scratch
+        .run_as_admin(&format!(
+            "ALTER DATABASE {name} ALLOW_CONNECTIONS false;
+             SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+             WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+        ))
+        .unwrap();
+    let started = Instant::now();
+    let response = me(&app, &pat).await;
+    let waited = started.elapsed();
+    assert_eq!(response.status(), 503);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["code"], "store_unavailable");
+    assert!(
+        waited < Duration::from_secs(4),
+        "bounded wait, took {waited:?}"
+    );
+    exchange(&mut chatter, &mut sam, &chat_id, "while-away").await;
+
+    // Back: the next requests work, nothing restarted.
+    scratch
+        .run_as_admin(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true"))
+        .unwrap();
+    let back = Instant::now();
+    loop {
+        let status = me(&app, &pat).await.status();
+        if status == 200 {
+            break;
+        }
+        assert!(
+            back.elapsed() < Duration::from_secs(10),
+            "still {status} after the database came back"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    eprintln!(
+        "requests worked again {:?} after PostgreSQL came back",
+        back.elapsed()
+    );
+    exchange(&mut chatter, &mut sam, &chat_id, "after-return").await;
+    app.shutdown.trigger();
+}

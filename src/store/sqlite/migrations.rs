@@ -1,35 +1,37 @@
-//! Versioned schema migrations. Each migration is one SQL file applied once, in order, inside a
-//! transaction; SQLite's `user_version` records how far a database has come. A database from a
-//! newer Haven (a higher version than this binary knows) is refused rather than guessed at.
+//! SQLite's versioned schema migrations (`migrations/*.sql` beside this file). Each migration
+//! is one SQL file applied once, in order, inside a transaction; SQLite's `user_version` records
+//! how far a database has come. A database from a newer Haven (a higher version than this
+//! binary knows) is refused rather than guessed at.
 //!
-//! New tables get a new file here; an applied file is never edited. The SQL stays portable
-//! (no SQLite-only types or functions) so that a PostgreSQL backend can carry the same steps.
+//! New tables get a new file here and its twin in `postgres/migrations/` under the same
+//! version number (`store::tests` checks that both backends know the same versions); an applied
+//! file is never edited.
 
 use rusqlite::Connection;
 
-use super::StoreError;
+use crate::store::StoreError;
 
 /// `(version, what it adds, SQL)`, in order. Versions are consecutive from 1.
-const SQLITE: &[(u32, &str, &str)] = &[
+pub(crate) const SQLITE: &[(u32, &str, &str)] = &[
     (
         1,
         "staff and sessions",
-        include_str!("migrations/sqlite/0001_staff_and_sessions.sql"),
+        include_str!("migrations/0001_staff_and_sessions.sql"),
     ),
     (
         2,
         "forms and statistics",
-        include_str!("migrations/sqlite/0002_forms_and_statistics.sql"),
+        include_str!("migrations/0002_forms_and_statistics.sql"),
     ),
     (
         3,
         "access security: account state, session lifetimes, server keys, audit log",
-        include_str!("migrations/sqlite/0003_access_security.sql"),
+        include_str!("migrations/0003_access_security.sql"),
     ),
     (
         4,
         "settings admins edit: one row per saved version",
-        include_str!("migrations/sqlite/0004_settings.sql"),
+        include_str!("migrations/0004_settings.sql"),
     ),
 ];
 
