@@ -18,29 +18,15 @@ cd "$(dirname "$0")/.."
 
 SIZES=${BENCH_QUEUE_SIZES:-"1000 10000 18000"}
 PROBES=${BENCH_QUEUE_PROBES:-200}
-if [[ -z ${BENCH_NO_BUILD:-} ]]; then
-    echo "== building (release)" >&2
-    cargo build --release --quiet --bin haven --example queuefill
-fi
-HAVEN=${HAVEN_BIN:-target/release/haven}
+# shellcheck source=scripts/bench-common.sh
+source scripts/bench-common.sh
+bench_build queuefill
 QUEUEFILL=${QUEUEFILL_BIN:-target/release/examples/queuefill}
-unset HAVEN_BIN
-
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/haven-bench-queue.XXXXXX")
-SERVER_PID=""
-cleanup() {
-    if [[ -n $SERVER_PID ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-        kill -TERM "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
-    fi
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
+bench_work bench-queue
 
 max=0
 for n in $SIZES; do ((n > max)) && max=$n; done
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-URL="http://127.0.0.1:$PORT"
+bench_free_port
 # Only what differs from config/default.toml: room in the line and for the sockets, no
 # auto-assign (chatters must wait), quiet logs.
 cat >"$WORK/haven.toml" <<CONF
@@ -63,16 +49,9 @@ PASSWORD=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
 printf '%s\n' "$PASSWORD" | "$HAVEN" --config "$WORK/haven.toml" staff add load1 --role advocate >/dev/null
 
 for n in $SIZES; do
-    "$HAVEN" --config "$WORK/haven.toml" serve >>"$WORK/server.log" 2>&1 &
-    SERVER_PID=$!
-    for _ in $(seq 1 100); do
-        curl -fsS "$URL/healthz" >/dev/null 2>&1 && break
-        sleep 0.1
-    done
+    bench_start_server "$WORK/haven.toml"
     echo "== $n waiting" >&2
     QUEUEFILL_PASSWORD=$PASSWORD "$QUEUEFILL" --url "$URL" --waiting "$n" --probes "$PROBES" \
         --server-pid "$SERVER_PID"
-    kill -TERM "$SERVER_PID"
-    wait "$SERVER_PID" 2>/dev/null || true
-    SERVER_PID=""
+    bench_stop_server
 done

@@ -31,28 +31,12 @@ CONNECTIONS=${RECOVERY_CONNECTIONS:-200}
 SETTLE=${RECOVERY_SETTLE_SECS:-90}
 PAIRS=${RECOVERY_PAIRS:-10}
 
-if [[ -z ${BENCH_NO_BUILD:-} ]]; then
-    echo "== building (release)" >&2
-    cargo build --release --quiet --bin haven --example loadgen
-fi
-HAVEN=${HAVEN_BIN:-target/release/haven}
+# shellcheck source=scripts/bench-common.sh
+source scripts/bench-common.sh
+bench_build loadgen
 LOADGEN=${LOADGEN_BIN:-target/release/examples/loadgen}
-# Haven reads every HAVEN_* variable as configuration: do not pass this one on.
-unset HAVEN_BIN
-
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/haven-recovery.XXXXXX")
-SERVER_PID=""
-cleanup() {
-    if [[ -n $SERVER_PID ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-        kill -TERM "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
-    fi
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-URL="http://127.0.0.1:$PORT"
+bench_work recovery
+bench_free_port
 CONFIG=$WORK/haven.toml
 {
     printf '[server]\nbind = "127.0.0.1:%s"\ndata_dir = "%s/data"\n\n' "$PORT" "$WORK"
@@ -69,18 +53,8 @@ CONFIG=$WORK/haven.toml
 # A fresh random password for the throw-away accounts, on stdin and in the loadgen's
 # environment only.
 PASSWORD=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
-for ((i = 1; i <= PAIRS; i++)); do
-    printf '%s\n' "$PASSWORD" |
-        "$HAVEN" --config "$CONFIG" staff add "load$i" --role advocate --display-name "Load $i" >/dev/null
-done
-
-"$HAVEN" --config "$CONFIG" serve >>"$WORK/server.log" 2>&1 &
-SERVER_PID=$!
-for _ in $(seq 1 100); do
-    curl -fsS "$URL/healthz" >/dev/null 2>&1 && break
-    sleep 0.1
-done
-curl -fsS "$URL/healthz" >/dev/null || { tail -n 30 "$WORK/server.log" >&2; exit 1; }
+bench_add_advocates load 1 "$PAIRS"
+bench_start_server "$CONFIG"
 
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$SERVER_PID/status"; }
 sample() { # phase, seconds since start

@@ -46,33 +46,15 @@ if [[ -n ${BENCH_SUMMARIZE:-} ]]; then
     OUT=$BENCH_SUMMARIZE
     trap - EXIT
 else
-    if [[ -z ${BENCH_NO_BUILD:-} ]]; then
-        echo "== building (release)" >&2
-        cargo build --release --quiet --bin haven --example loadgen
-    fi
-    HAVEN=${HAVEN_BIN:-target/release/haven}
+    # shellcheck source=scripts/bench-common.sh
+    source scripts/bench-common.sh
+    bench_build loadgen
     LOADGEN=${LOADGEN_BIN:-target/release/examples/loadgen}
-    # Haven reads every HAVEN_* variable as configuration: do not pass this one on.
-    unset HAVEN_BIN
-
-    WORK=$(mktemp -d "${TMPDIR:-/tmp}/haven-bench.XXXXXX")
+    bench_work bench
+    # With BENCH_OUT the results are kept outside the work directory, which goes on exit.
     OUT=${BENCH_OUT:-$WORK/results}
     mkdir -p "$OUT"
-    SERVER_PID=""
-    cleanup() {
-        if [[ -n $SERVER_PID ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-            kill -TERM "$SERVER_PID" 2>/dev/null || true
-            wait "$SERVER_PID" 2>/dev/null || true
-        fi
-        rm -rf "$WORK/data" "$WORK/haven.toml"
-        [[ -n ${BENCH_OUT:-} ]] || rm -rf "$WORK"
-    }
-    trap cleanup EXIT
-
-    # A free loopback port: ask the kernel for one, then hand it to Haven.
-    PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null \
-        || echo $((20000 + RANDOM % 20000)))
-    URL="http://127.0.0.1:$PORT"
+    bench_free_port
     CONFIG=$WORK/haven.toml
 
     # Only the keys that differ from config/default.toml.
@@ -80,7 +62,7 @@ else
     #    the closed-loop scenario; it is raised so the benchmark measures the hub, not the limiter.
     #  - chat.max_chats_per_advocate = 1: each advocate holds exactly its own pair's chat.
     #  - chat.max_waiting / limits.max_chatter_connections: room for every pair to queue at once,
-#    never below the defaults (200, 2000), which the attack scenarios run against.
+    #    never below the defaults (200, 2000), which the attack scenarios run against.
     #  - protection.*_per_client: every pair connects from 127.0.0.1, one client to Haven; the
     #    per-client allowances (issue 8) are raised so that the pairs are not refused.
     #  - auth.max_failed_logins_per_minute: every advocate logs in from 127.0.0.1, which the
@@ -121,38 +103,7 @@ EOF
     PASSWORD=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
 
     echo "== creating $max_pairs advocate accounts" >&2
-    for ((i = 1; i <= max_pairs; i++)); do
-        printf '%s\n' "$PASSWORD" |
-            "$HAVEN" --config "$CONFIG" staff add "load$i" --role advocate --display-name "Load $i" >/dev/null 2>>"$WORK/staff.log" ||
-            { echo "staff add load$i failed:" >&2; cat "$WORK/staff.log" >&2; exit 1; }
-    done
-
-    start_server() {
-        "$HAVEN" --config "$CONFIG" serve >>"$WORK/server.log" 2>&1 &
-        SERVER_PID=$!
-        for _ in $(seq 1 100); do
-            curl -fsS "$URL/healthz" >/dev/null 2>&1 && return 0
-            kill -0 "$SERVER_PID" 2>/dev/null || break
-            sleep 0.1
-        done
-        echo "Haven did not come up; its log:" >&2
-        tail -n 30 "$WORK/server.log" >&2
-        exit 1
-    }
-
-    stop_server() {
-        kill -TERM "$SERVER_PID"
-        for _ in $(seq 1 100); do
-            kill -0 "$SERVER_PID" 2>/dev/null || break
-            sleep 0.1
-        done
-        if kill -0 "$SERVER_PID" 2>/dev/null; then
-            echo "Haven ignored SIGTERM for 10 s; killing it" >&2
-            kill -KILL "$SERVER_PID"
-        fi
-        wait "$SERVER_PID" 2>/dev/null || true
-        SERVER_PID=""
-    }
+    bench_add_advocates load 1 "$max_pairs"
 
     echo "== $ROUNDS rounds of: $SCENARIOS (pairs:rate), ${SECS}s measured + ${WARMUP}s warm-up each" >&2
     for ((round = 1; round <= ROUNDS; round++)); do
@@ -162,7 +113,7 @@ EOF
             rate=${rest%%:*}
             attack=""
             [[ $rest == *:* ]] && attack=${rest#*:}
-            start_server
+            bench_start_server "$CONFIG"
             in_process_attack=""
             attacker_pid=""
             if [[ -n $attack && ${BENCH_ATTACKER:-process} == process ]]; then
@@ -192,7 +143,7 @@ EOF
                 jq --slurpfile a "$WORK/attacker.json" '.attack = $a[0].attack' "$OUT/$s.round$round.json" \
                     >"$WORK/merged.json" && mv "$WORK/merged.json" "$OUT/$s.round$round.json"
             fi
-            stop_server
+            bench_stop_server
             jq -r --arg s "$s" --arg r "$round" \
                 '"  round \($r) \($s): \(.round_trips_per_sec|floor) rt/s, p50 \(.rtt_ms.p50) ms, p99 \(.rtt_ms.p99) ms, lost \(.lost), errors \(.errors|tostring)"' \
                 "$OUT/$s.round$round.json" >&2
