@@ -17,6 +17,8 @@
 #   RECOVERY_ATTACKS="hellos pings silent idle hellos"   attacks, in order
 #   RECOVERY_CONNECTIONS=200      attacking connections kept busy at once
 #   RECOVERY_SETTLE_SECS=90       seconds sampled after the last attack
+#   RECOVERY_ATTACKER_CPUS=1      run the attacker on these CPUs only (taskset -c), so that it
+#                                 cannot starve the client that times the real chats
 #   RECOVERY_DEFAULTS=1           keep the per-client allowances at their defaults (the attacker
 #                                 is then throttled after 60 new chats a minute); by default
 #                                 they are raised so that the attacker is not throttled, the
@@ -73,7 +75,7 @@ LOAD_PID=$!
 sleep 5
 sample chats "$(since)"
 for attack in $ATTACKS; do
-    made=$(nice -n 10 "$LOADGEN" --url "$URL" --attack "$attack" --attack-connections "$CONNECTIONS" \
+    made=$(${RECOVERY_ATTACKER_CPUS:+taskset -c "$RECOVERY_ATTACKER_CPUS"} nice -n 10 "$LOADGEN" --url "$URL" --attack "$attack" --attack-connections "$CONNECTIONS" \
         --attack-only-secs "$ATTACK_SECS" 2>>"$WORK/loadgen.log" | tail -n 1)
     sample "after-$attack" "$(since)"
     echo "   $made" >&2
