@@ -5,7 +5,9 @@
 //! line in rank order, an index says where each chat is, and the line remembers from where on
 //! positions may have moved since they were last told ([`Waiting::take_moved`]). A `hello` at
 //! the back moves nobody else; a claim at the front moves everyone behind it in that queue, and
-//! each of them has a new position to hear.
+//! each of them has a new position to hear. Chatters whose socket dropped (away, within the
+//! waiting grace) are marked in the line itself, so that a flood of dropped hellos, each
+//! expiring near the front, costs a pass over flags, not a lookup per absent chatter.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
@@ -21,10 +23,19 @@ struct Rank {
     arrival: u64,
 }
 
+/// One place in a line.
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    rank: Rank,
+    chat: Uuid,
+    /// The chatter's socket is gone (see [`Waiting::set_away`]): nobody to tell a position.
+    away: bool,
+}
+
 #[derive(Default)]
 pub struct Waiting {
     /// Each queue's waiters in rank order.
-    lines: HashMap<String, VecDeque<(Rank, Uuid)>>,
+    lines: HashMap<String, VecDeque<Entry>>,
     /// Each waiting chat's queue and rank.
     index: HashMap<Uuid, (String, Rank)>,
     /// Per queue, the first place whose position may have changed since [`Waiting::take_moved`].
@@ -61,8 +72,15 @@ impl Waiting {
 
     fn place(&mut self, rank: Rank, queue: &str, chat: Uuid) {
         let line = self.lines.entry(queue.to_owned()).or_default();
-        let at = line.partition_point(|(r, _)| *r < rank);
-        line.insert(at, (rank, chat));
+        let at = line.partition_point(|e| e.rank < rank);
+        line.insert(
+            at,
+            Entry {
+                rank,
+                chat,
+                away: false,
+            },
+        );
         self.index.insert(chat, (queue.to_owned(), rank));
         self.moved(queue, at);
     }
@@ -76,8 +94,8 @@ impl Waiting {
             .lines
             .get_mut(&queue)
             .expect("indexed chats have a line");
-        let at = line.partition_point(|(r, _)| *r < rank);
-        debug_assert_eq!(line.get(at).map(|e| e.1), Some(chat));
+        let at = line.partition_point(|e| e.rank < rank);
+        debug_assert_eq!(line.get(at).map(|e| e.chat), Some(chat));
         line.remove(at);
         if line.is_empty() {
             self.lines.remove(&queue);
@@ -101,8 +119,10 @@ impl Waiting {
     /// Puts a waiting chat in another queue without changing its place in line.
     pub fn move_to_queue(&mut self, chat: Uuid, queue: &str) {
         if let Some((_, rank)) = self.index.get(&chat).cloned() {
+            let away = self.away.contains(&chat);
             self.remove(chat);
             self.place(rank, queue, chat);
+            self.set_away(chat, away);
         }
     }
 
@@ -112,10 +132,21 @@ impl Waiting {
 
     /// Marks a waiting chat's chatter as gone (`true`) or back.
     pub fn set_away(&mut self, chat: Uuid, away: bool) {
-        if away && self.index.contains_key(&chat) {
-            self.away.insert(chat);
-        } else {
+        let Some((queue, rank)) = self.index.get(&chat).cloned() else {
             self.away.remove(&chat);
+            return;
+        };
+        let line = self
+            .lines
+            .get_mut(&queue)
+            .expect("indexed chats have a line");
+        let at = line.partition_point(|e| e.rank < rank);
+        line[at].away = away;
+        if away {
+            self.away.insert(chat);
+        } else if self.away.remove(&chat) {
+            // Positions moved while they were away were not told: tell theirs now.
+            self.moved(&queue, at);
         }
     }
 
@@ -133,22 +164,22 @@ impl Waiting {
         self.lines
             .values()
             .filter_map(VecDeque::front)
-            .min_by_key(|(rank, _)| *rank)
-            .map(|(_, chat)| *chat)
+            .min_by_key(|e| e.rank)
+            .map(|e| e.chat)
     }
 
     /// Every waiting chat, oldest first across queues. Taking the first few costs a few steps
     /// per queue, not the whole line.
     pub fn iter(&self) -> impl Iterator<Item = Uuid> + '_ {
-        let mut heads: Vec<(&VecDeque<(Rank, Uuid)>, usize)> =
+        let mut heads: Vec<(&VecDeque<Entry>, usize)> =
             self.lines.values().map(|line| (line, 0)).collect();
         std::iter::from_fn(move || {
             let (line, at) = heads
                 .iter_mut()
                 .filter(|(line, at)| *at < line.len())
-                .min_by_key(|(line, at)| line[*at].0)?;
+                .min_by_key(|(line, at)| line[*at].rank)?;
             *at += 1;
-            Some(line[*at - 1].1)
+            Some(line[*at - 1].chat)
         })
     }
 
@@ -156,23 +187,24 @@ impl Waiting {
     pub fn position(&self, chat: Uuid) -> Option<usize> {
         let (queue, rank) = self.index.get(&chat)?;
         let line = self.lines.get(queue)?;
-        Some(line.partition_point(|(r, _)| r < rank) + 1)
+        Some(line.partition_point(|e| e.rank < *rank) + 1)
     }
 
     /// When the chatter waiting longest in `queue` first started waiting (handed-back chats
     /// go first in line but may have started later).
     pub fn longest_waiting_since(&self, queue: &str) -> Option<u64> {
         let line = self.lines.get(queue)?;
-        let first_ordinary = line.partition_point(|(r, _)| r.class == 0);
+        let first_ordinary = line.partition_point(|e| e.rank.class == 0);
         [line.front(), line.get(first_ordinary)]
             .into_iter()
             .flatten()
-            .map(|(rank, _)| rank.since_ms)
+            .map(|e| e.rank.since_ms)
             .min()
     }
 
     /// The chats whose position may have changed since the last call, with their positions
-    /// now: only those behind a change, so a change costs what it moves.
+    /// now: only those behind a change, so a change costs what it moves. Chatters who are away
+    /// are left out (there is nobody to tell); they hear theirs when they come back.
     pub fn take_moved(&mut self) -> Vec<(Uuid, usize)> {
         let mut moved = Vec::new();
         for (queue, from) in self.moved_from.drain() {
@@ -181,7 +213,8 @@ impl Waiting {
                     line.iter()
                         .enumerate()
                         .skip(from)
-                        .map(|(at, (_, chat))| (*chat, at + 1)),
+                        .filter(|(_, e)| !e.away)
+                        .map(|(at, e)| (e.chat, at + 1)),
                 );
             }
         }
@@ -192,10 +225,13 @@ impl Waiting {
     #[cfg(test)]
     pub fn is_ordered(&self) -> bool {
         self.lines.iter().all(|(queue, line)| {
-            line.iter().zip(line.iter().skip(1)).all(|(a, b)| a.0 < b.0)
-                && line
-                    .iter()
-                    .all(|(rank, chat)| self.index.get(chat) == Some(&(queue.clone(), *rank)))
+            line.iter()
+                .zip(line.iter().skip(1))
+                .all(|(a, b)| a.rank < b.rank)
+                && line.iter().all(|e| {
+                    self.index.get(&e.chat) == Some(&(queue.clone(), e.rank))
+                        && e.away == self.away.contains(&e.chat)
+                })
         }) && self.lines.values().map(VecDeque::len).sum::<usize>() == self.index.len()
             && self.away.iter().all(|chat| self.index.contains_key(chat))
     }
