@@ -6,9 +6,25 @@
 
 use crate::{
     add_advocate, claim_first, common, console_login, go_available,
-    harness::{chromium_available, Chrome, CutProxy, Key, StallProxy},
+    harness::{chromium_available, Chrome, CutProxy, Key, StallProxy, Tab},
     ACTIVE,
 };
+
+/// Sam's console, available, and a chatter whose page at `chat_url` (through a proxy) started a
+/// chat that Sam has claimed.
+async fn sam_answers_a_chatter_at(
+    chrome: &Chrome,
+    app: &common::TestApp,
+    chat_url: &str,
+) -> (Tab, Tab) {
+    let sam = console_login(chrome, app, "sam").await;
+    go_available(&sam).await;
+    let chatter = chrome.new_context().await;
+    chatter.goto(chat_url).await;
+    chatter.click("#start").await;
+    claim_first(&sam).await;
+    (sam, chatter)
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dropped_connection_shows_banner_and_resumes_with_missed_messages() {
@@ -23,13 +39,7 @@ async fn dropped_connection_shows_banner_and_resumes_with_missed_messages() {
     let proxy = CutProxy::start_on(proxy_listener, app.port);
     let chrome = Chrome::launch().await;
 
-    let sam = console_login(&chrome, &app, "sam").await;
-    go_available(&sam).await;
-
-    let chatter = chrome.new_context().await;
-    chatter.goto(&proxy.url("/chat")).await;
-    chatter.click("#start").await;
-    claim_first(&sam).await;
+    let (sam, chatter) = sam_answers_a_chatter_at(&chrome, &app, &proxy.url("/chat")).await;
     chatter.wait_visible("[data-testid=system-note]").await;
     chatter.type_into("#message", "first message").await;
     chatter.press(Key::Enter).await;
@@ -155,12 +165,7 @@ async fn the_advocate_sees_at_once_that_the_chatter_connection_stalled() {
     let proxy = StallProxy::start_on(proxy_listener, app.port);
     let chrome = Chrome::launch().await;
 
-    let sam = console_login(&chrome, &app, "sam").await;
-    go_available(&sam).await;
-    let chatter = chrome.new_context().await;
-    chatter.goto(&proxy.url("/chat")).await;
-    chatter.click("#start").await;
-    claim_first(&sam).await;
+    let (sam, chatter) = sam_answers_a_chatter_at(&chrome, &app, &proxy.url("/chat")).await;
     sam.type_into(
         &format!("{ACTIVE} [data-testid=composer]"),
         "Hello, I'm Sam.",
