@@ -42,9 +42,11 @@ use tokio::time::{sleep, sleep_until, timeout, Instant, MissedTickBehavior};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+use tokio_tungstenite::MaybeTlsStream;
 
-type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+#[path = "shared/frames.rs"]
+mod frames;
+use frames::{send, session_cookie, Ws};
 
 /// How long one expected frame may take during setup.
 const FRAME_WAIT: Duration = Duration::from_secs(20);
@@ -584,10 +586,10 @@ async fn advocate(
         let (mut ws, _) = tokio_tungstenite::connect_async_with_config(request, None, true)
             .await
             .with_context(|| format!("console upgrade for advocate {i}"))?;
-        next_of_type(&mut ws, "welcome").await?;
+        frames::next_of_type(&mut ws, "welcome", FRAME_WAIT).await?;
         send(&mut ws, json!({"type": "status", "available": true})).await?;
         loop {
-            let frame = next_frame(&mut ws).await?;
+            let frame = frames::next_frame(&mut ws, FRAME_WAIT).await?;
             if frame["type"] == "status" && frame["available"] == true {
                 break;
             }
@@ -722,7 +724,7 @@ async fn chatter(
         )
         .await?;
         loop {
-            let frame = next_frame(&mut ws).await?;
+            let frame = frames::next_frame(&mut ws, FRAME_WAIT).await?;
             match frame["type"].as_str().unwrap_or("") {
                 "joined" => break,
                 "offline" => bail!("chatter {i} got offline: {}", frame["reason"]),
@@ -930,48 +932,7 @@ async fn login(
         let body = response.text().await.unwrap_or_default();
         bail!("login of {username} answered {status}: {body} (did scripts/bench.sh create the accounts?)");
     }
-    let cookie = response
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("haven_session="))
-        .ok_or_else(|| anyhow!("login of {username} set no haven_session cookie"))?;
-    Ok(cookie.split(';').next().unwrap_or(cookie).to_string())
-}
-
-async fn send(ws: &mut Ws, frame: Value) -> Result<()> {
-    ws.send(Message::text(frame.to_string())).await?;
-    Ok(())
-}
-
-/// The next text frame as JSON, within `FRAME_WAIT`.
-async fn next_frame(ws: &mut Ws) -> Result<Value> {
-    loop {
-        let message = timeout(FRAME_WAIT, ws.next())
-            .await
-            .map_err(|_| anyhow!("no frame within {FRAME_WAIT:?}"))?
-            .ok_or_else(|| anyhow!("socket closed"))??;
-        match message {
-            Message::Text(text) => return Ok(serde_json::from_str(text.as_str())?),
-            Message::Close(frame) => bail!("socket closed by the server: {frame:?}"),
-            _ => continue,
-        }
-    }
-}
-
-async fn next_of_type(ws: &mut Ws, kind: &str) -> Result<Value> {
-    // Bounded: at most 10 000 other frames before the one we want.
-    for _ in 0..10_000 {
-        let frame = next_frame(ws).await?;
-        if frame["type"] == kind {
-            return Ok(frame);
-        }
-        if frame["type"] == "error" {
-            bail!("expected {kind}, got {frame}");
-        }
-    }
-    bail!("no {kind} frame")
+    session_cookie(&response)
 }
 
 fn read_status_kib(pid: u32, key: &str) -> Option<u64> {

@@ -23,16 +23,17 @@ use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context, Result};
 use clap::Parser;
-use futures_util::{SinkExt, StreamExt};
-use serde_json::{json, Value};
+use futures_util::StreamExt;
+use serde_json::json;
 use tokio::net::TcpSocket;
-use tokio::time::{timeout, Instant};
+use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+use tokio_tungstenite::MaybeTlsStream;
 
-type Ws = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
+#[path = "shared/frames.rs"]
+mod frames;
+use frames::{send, session_cookie, Ws};
 
 const FRAME_WAIT: Duration = Duration::from_secs(30);
 /// The page's keep-alive period (web/chat/chat.js).
@@ -116,7 +117,7 @@ async fn main() -> Result<()> {
         tokio::time::sleep(Duration::from_millis(20)).await;
         let sent = Instant::now();
         send(&mut ws, json!({"type": "hello", "language": "en"})).await?;
-        let welcome = next_of_type(&mut ws, "welcome").await?;
+        let welcome = frames::next_of_type(&mut ws, "welcome", FRAME_WAIT).await?;
         hello_micros.push(sent.elapsed().as_micros() as u64);
         if welcome["resumed"] != false {
             bail!("unexpected welcome: {welcome}");
@@ -124,7 +125,7 @@ async fn main() -> Result<()> {
         probes.push(ws);
     }
     for ws in &mut probes {
-        let queued = next_frame(ws).await?;
+        let queued = frames::next_frame(ws, FRAME_WAIT).await?;
         if queued["type"] != "queued" {
             bail!("a probe chatter was not queued: {queued} (is chat.max_waiting large enough?)");
         }
@@ -228,9 +229,9 @@ async fn join_queue(server: SocketAddr, base: &str, n: usize) -> Result<(Ws, u64
     let mut ws = connect(server, base, "/ws/chat", None, n).await?;
     let sent = Instant::now();
     send(&mut ws, json!({"type": "hello", "language": "en"})).await?;
-    next_of_type(&mut ws, "welcome").await?;
+    frames::next_of_type(&mut ws, "welcome", FRAME_WAIT).await?;
     let micros = sent.elapsed().as_micros() as u64;
-    let queued = next_frame(&mut ws).await?;
+    let queued = frames::next_frame(&mut ws, FRAME_WAIT).await?;
     if queued["type"] != "queued" {
         bail!("not queued: {queued}");
     }
@@ -310,46 +311,7 @@ async fn login(base: &str, username: &str, password: &str) -> Result<String> {
             response.text().await.unwrap_or_default()
         );
     }
-    let cookie = response
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("haven_session="))
-        .ok_or_else(|| anyhow!("login set no haven_session cookie"))?;
-    Ok(cookie.split(';').next().unwrap_or(cookie).to_string())
-}
-
-async fn send(ws: &mut Ws, frame: Value) -> Result<()> {
-    ws.send(Message::text(frame.to_string())).await?;
-    Ok(())
-}
-
-async fn next_frame(ws: &mut Ws) -> Result<Value> {
-    loop {
-        let message = timeout(FRAME_WAIT, ws.next())
-            .await
-            .map_err(|_| anyhow!("no frame within {FRAME_WAIT:?}"))?
-            .ok_or_else(|| anyhow!("socket closed"))??;
-        match message {
-            Message::Text(text) => return Ok(serde_json::from_str(text.as_str())?),
-            Message::Close(frame) => bail!("closed by the server: {frame:?}"),
-            _ => continue,
-        }
-    }
-}
-
-async fn next_of_type(ws: &mut Ws, kind: &str) -> Result<Value> {
-    for _ in 0..1_000 {
-        let frame = next_frame(ws).await?;
-        if frame["type"] == kind {
-            return Ok(frame);
-        }
-        if frame["type"] == "error" || frame["type"] == "offline" {
-            bail!("expected {kind}, got {frame}");
-        }
-    }
-    bail!("no {kind} frame")
+    session_cookie(&response)
 }
 
 fn rss_kib(pid: u32) -> Option<u64> {
