@@ -30,6 +30,7 @@
 //! - [`stats`]: aggregate statistics for evaluators, with small-cell suppression.
 //! - [`abuse`]: per-client keys and limits, the file-descriptor budget (issue 8).
 //! - [`metrics`]: Prometheus counts and gauges, never about a person.
+//! - [`memory`]: freed memory goes back to the system (jemalloc's background purge).
 //! - `serve`: the accept loop (connection cap, header-read timeout, optional TLS, security
 //!   headers on hyper's own answers, graceful shutdown).
 
@@ -43,6 +44,7 @@ pub mod error;
 pub mod forms;
 pub mod http;
 pub mod hub;
+pub mod memory;
 pub mod metrics;
 pub mod program_text;
 pub mod protocol;

@@ -9,15 +9,17 @@ use haven::{
 
 /// Every heap block is zeroed when it is freed, so a purged chat's text, a resume token or a
 /// password does not linger in freed memory until something else happens to overwrite it.
+/// Underneath, jemalloc, which hands freed pages back to the system (`haven::memory`).
 #[global_allocator]
-static ALLOCATOR: zeroizing_alloc::ZeroAlloc<std::alloc::System> =
-    zeroizing_alloc::ZeroAlloc(std::alloc::System);
+static ALLOCATOR: zeroizing_alloc::ZeroAlloc<tikv_jemallocator::Jemalloc> =
+    zeroizing_alloc::ZeroAlloc(tikv_jemallocator::Jemalloc);
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let config = Config::load(cli.config.as_deref())?;
     telemetry::init(&config.log);
+    haven::memory::return_freed_pages_in_background();
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
             let app = Application::build(config).await?;

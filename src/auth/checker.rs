@@ -1,10 +1,9 @@
 //! Password checks on two dedicated threads: the global budget of password checks.
 //!
-//! Argon2id takes ~19 MiB and a core for a moment per check. On tokio's blocking pool each
-//! check could land on a different thread, and the allocator keeps the freed 19 MiB in every
-//! thread's arena: a burst of logins (real or not) left hundreds of MB behind
-//! (`docs/benchmarks.md`). Two fixed threads bound both the CPU and the memory; bounded queues
-//! in front answer "busy" instead of piling up work.
+//! Argon2id takes ~19 MiB and a core for a moment per check. On tokio's blocking pool a burst
+//! of logins (real or not) ran as many checks at once as it had threads: hundreds of MB and
+//! every core (`docs/benchmarks.md`). Two fixed threads bound both the CPU and the memory at
+//! any moment; bounded queues in front answer "busy" instead of piling up work.
 //!
 //! Fairness: logins from a browser with a valid device cookie wait in their own queue, served
 //! first, so a spray over many user names (which fills the other queue) cannot starve the

@@ -7,6 +7,7 @@
 //! a few map look-ups and `try_send`s (see `docs/benchmarks.md`).
 
 mod advocate;
+mod capacity;
 mod chat;
 mod chatter;
 mod chatter_link;
@@ -245,6 +246,7 @@ impl Hub {
         for id in &expired {
             state.forget(*id);
         }
+        state.release_spare_capacity();
         self.inner.purge_runs.fetch_add(1, Ordering::Relaxed);
         self.inner
             .chats_purged

@@ -11,6 +11,8 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
+use super::capacity::ReleaseSpare;
+
 use uuid::Uuid;
 
 /// Where an entry stands: chats handed back after their advocate's grace period first, then
@@ -200,6 +202,15 @@ impl Waiting {
             .flatten()
             .map(|e| e.rank.since_ms)
             .min()
+    }
+
+    /// Gives back the room the line kept from its longest moment.
+    pub fn release_spare_capacity(&mut self) {
+        self.lines
+            .values_mut()
+            .for_each(ReleaseSpare::release_spare);
+        self.index.release_spare();
+        self.away.release_spare();
     }
 
     /// The chats whose position may have changed since the last call, with their positions

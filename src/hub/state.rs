@@ -9,6 +9,7 @@ use tokio::time::Instant;
 use uuid::Uuid;
 
 use super::{
+    capacity::ReleaseSpare,
     chat::{Chat, ChatState, Handover},
     events::{ChatEvent, EndedBy, Recorder},
     now_ms,
@@ -148,6 +149,14 @@ impl State {
         if let Some(chat) = self.chats.remove(&chat_id) {
             self.tokens.remove(&chat.token_hash);
         }
+    }
+
+    /// Gives back the room the maps kept from their busiest moment (after an attack, say).
+    pub fn release_spare_capacity(&mut self) {
+        self.chats.release_spare();
+        self.tokens.release_spare();
+        self.max_chats.release_spare();
+        self.waiting.release_spare_capacity();
     }
 
     /// Purges closed chats early, the longest closed first, until `headroom` more bytes fit in

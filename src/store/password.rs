@@ -1,16 +1,16 @@
 //! Argon2id password hashes (the RustCrypto `argon2` crate, default parameters: 19 MiB, two
 //! passes).
 //!
-//! Verification reuses one block buffer per thread (`hash_password_into_with_memory`) instead
-//! of allocating 19 MiB per check: with fresh allocations the process kept most of each
-//! check's memory (measured in `docs/benchmarks.md`); with the buffer, the logins' memory is
-//! bounded by the two password threads (`auth::checker`).
+//! Each check takes its own 19 MiB and frees it: the block is zeroed (like every freed block)
+//! and its pages go back to the system (`crate::memory`), so logins leave no memory behind. (A
+//! buffer kept per password thread, as before, held 38 MiB for good after the first two logins,
+//! with password-derived bytes in it.)
 
-use std::{cell::RefCell, sync::OnceLock};
+use std::sync::OnceLock;
 
 use argon2::{
     password_hash::{rand_core::OsRng, Output, PasswordHash, PasswordHasher, SaltString},
-    Algorithm, Argon2, Block, Params, Version,
+    Algorithm, Argon2, Params, Version,
 };
 
 use super::StoreError;
@@ -65,11 +65,6 @@ pub fn acceptable(password: &str) -> Result<(), StoreError> {
     Ok(())
 }
 
-thread_local! {
-    /// Argon2's working memory, kept for the next check on this thread.
-    static BLOCKS: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
-}
-
 pub fn hash(password: &str) -> Result<String, StoreError> {
     let salt = SaltString::generate(&mut OsRng);
     Argon2::default()
@@ -89,13 +84,13 @@ pub fn verify(password: &str, stored: Option<&str>) -> bool {
     };
     let matches = PasswordHash::new(candidate)
         .ok()
-        .and_then(|parsed| verify_in_reused_memory(password, &parsed))
+        .and_then(|parsed| verify_against(password, &parsed))
         .unwrap_or(false);
     matches && real
 }
 
 /// `None` when the stored hash is not a usable Argon2 hash.
-fn verify_in_reused_memory(password: &str, parsed: &PasswordHash<'_>) -> Option<bool> {
+fn verify_against(password: &str, parsed: &PasswordHash<'_>) -> Option<bool> {
     let algorithm = Algorithm::try_from(parsed.algorithm).ok()?;
     let version = match parsed.version {
         Some(v) => Version::try_from(v).ok()?,
@@ -105,23 +100,10 @@ fn verify_in_reused_memory(password: &str, parsed: &PasswordHash<'_>) -> Option<
     let expected = parsed.hash?;
     let mut salt = [0u8; 64];
     let salt = parsed.salt?.decode_b64(&mut salt).ok()?;
-    let blocks_needed = params.block_count();
-    let argon2 = Argon2::new(algorithm, version, params);
     let mut out = vec![0u8; expected.len()];
-    BLOCKS.with(|blocks| {
-        let mut blocks = blocks.borrow_mut();
-        if blocks.len() < blocks_needed {
-            blocks.resize(blocks_needed, Block::default());
-        }
-        argon2
-            .hash_password_into_with_memory(
-                password.as_bytes(),
-                salt,
-                &mut out,
-                &mut blocks[..blocks_needed],
-            )
-            .ok()
-    })?;
+    Argon2::new(algorithm, version, params)
+        .hash_password_into(password.as_bytes(), salt, &mut out)
+        .ok()?;
     // `Output`'s equality is constant-time.
     Some(Output::new(&out).ok()? == expected)
 }

@@ -13,14 +13,14 @@ use crate::common::spawn_app_with;
 use crate::support::*;
 
 /// Open file descriptors of a process.
-fn fds(pid: u32) -> usize {
+pub fn fds(pid: u32) -> usize {
     std::fs::read_dir(format!("/proc/{pid}/fd"))
         .map(|d| d.count())
         .unwrap_or(0)
 }
 
 /// Resident memory of a process, in bytes.
-fn rss(pid: u32) -> u64 {
+pub fn rss(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     status
         .lines()
@@ -42,7 +42,7 @@ async fn healthz_once(port: u16) {
 }
 
 /// A free port on loopback for a child's listener (closed again before the child binds it).
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("a free port")
@@ -92,7 +92,7 @@ async fn cycles(binary: &Binary, cookie: &str, rounds: usize) {
 
 /// Logs in over HTTP; no client timeout: a password check in a debug build on a busy machine
 /// takes a while.
-async fn login(binary: &Binary, username: &str) -> String {
+pub async fn login(binary: &Binary, username: &str) -> String {
     let response = reqwest::Client::new()
         .post(binary.url("/api/staff/login"))
         .header("origin", binary.url(""))

@@ -26,6 +26,7 @@ mod privacy;
 mod proof;
 mod purge;
 mod queue_page;
+mod recovery;
 mod restart;
 mod resume;
 mod second_factor;
