@@ -49,18 +49,28 @@ pub fn free_port() -> u16 {
         .port()
 }
 
-/// The runtime's alive tasks, as the child's `/metrics` says.
-async fn alive_tasks(metrics_port: u16) -> i64 {
+/// The child's gauges named in `names`, summed, as its `/metrics` says.
+pub async fn gauges(metrics_port: u16, names: &[&str]) -> i64 {
     let text = reqwest::get(format!("http://127.0.0.1:{metrics_port}/metrics"))
         .await
         .expect("metrics answer")
         .text()
         .await
         .unwrap();
-    text.lines()
-        .find_map(|l| l.strip_prefix("haven_runtime_alive_tasks "))
-        .and_then(|n| n.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no haven_runtime_alive_tasks in:\n{text}"))
+    names
+        .iter()
+        .map(|name| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+                .and_then(|n| n.trim().parse::<i64>().ok())
+                .unwrap_or_else(|| panic!("no {name} in:\n{text}"))
+        })
+        .sum()
+}
+
+/// The runtime's alive tasks.
+async fn alive_tasks(metrics_port: u16) -> i64 {
+    gauges(metrics_port, &["haven_runtime_alive_tasks"]).await
 }
 
 /// Runs `rounds` connect/disconnect cycles of each socket kind against the binary.

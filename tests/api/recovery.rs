@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::faults::{free_port, login, rss};
+use crate::faults::{free_port, gauges, login, rss};
 use crate::support::*;
 
 /// How far above its starting point the resident memory may settle: "a few MB".
@@ -20,25 +20,12 @@ const HELLOS_EACH: usize = 60;
 
 /// The gauges of the child's `/metrics` that say a chat is still in memory.
 async fn chats_in_memory(metrics_port: u16) -> i64 {
-    let text = reqwest::get(format!("http://127.0.0.1:{metrics_port}/metrics"))
-        .await
-        .expect("metrics answer")
-        .text()
-        .await
-        .unwrap();
-    [
-        "haven_chats_waiting ",
-        "haven_chats_active ",
-        "haven_chats_closed_awaiting_purge ",
-    ]
-    .iter()
-    .map(|gauge| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(gauge))
-            .and_then(|n| n.trim().parse::<i64>().ok())
-            .unwrap_or_else(|| panic!("no {gauge}in:\n{text}"))
-    })
-    .sum()
+    let names = [
+        "haven_chats_waiting",
+        "haven_chats_active",
+        "haven_chats_closed_awaiting_purge",
+    ];
+    gauges(metrics_port, &names).await
 }
 
 /// One attacker: hellos that each leave six 4,000-character lines in the queue and drop.
