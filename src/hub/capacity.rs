@@ -1,8 +1,8 @@
 //! Collections give their spare room back after a crowd has gone.
 //!
 //! A hash map keeps the capacity of its busiest moment: after an attack that kept ~25,000 chats
-//! in memory at once, the emptied chat map alone held 14 MiB. The purge calls this so that memory comes back
-//! with the chats (the allocator then returns the pages, see `crate::memory`).
+//! in memory at once, the emptied chat map alone held 14 MiB. The purge calls this so that
+//! memory comes back with the chats (the allocator then returns the pages: `crate::memory`).
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::hash::Hash;

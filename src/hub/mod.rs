@@ -7,6 +7,7 @@
 //! a few map look-ups and `try_send`s (see `docs/benchmarks.md`).
 
 mod advocate;
+mod budget;
 mod capacity;
 mod chat;
 mod chatter;

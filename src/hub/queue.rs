@@ -11,9 +11,9 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
-use super::capacity::ReleaseSpare;
-
 use uuid::Uuid;
+
+use super::capacity::ReleaseSpare;
 
 /// Where an entry stands: chats handed back after their advocate's grace period first, then
 /// everyone else; within each, by the time they first started waiting; then by arrival, so

@@ -9,14 +9,13 @@ use tokio::time::Instant;
 use uuid::Uuid;
 
 use super::{
-    capacity::ReleaseSpare,
+    budget::Memory,
     chat::{Chat, ChatState, Handover},
     events::{ChatEvent, EndedBy, Recorder},
     now_ms,
     outbox::{Outbox, Snapshot},
     queue::Waiting,
     roster::Advocate,
-    transcript::Meter,
     Settings,
 };
 use crate::protocol::{
@@ -47,14 +46,6 @@ pub(super) struct State {
     pub max_chats: HashMap<Uuid, usize>,
 }
 
-/// The transcript memory budget and what it measures.
-pub(super) struct Memory {
-    pub meter: Meter,
-    pub budget: usize,
-    /// Closed chats purged before their retention ended, to stay within the budget.
-    pub purged_early: usize,
-}
-
 impl State {
     pub fn new(program: super::ProgramSettings) -> State {
         State {
@@ -69,16 +60,6 @@ impl State {
             memory: Memory::default(),
             program: std::sync::Arc::new(program),
             max_chats: HashMap::new(),
-        }
-    }
-}
-
-impl Default for Memory {
-    fn default() -> Memory {
-        Memory {
-            meter: Meter::default(),
-            budget: usize::MAX,
-            purged_early: 0,
         }
     }
 }
@@ -149,37 +130,6 @@ impl State {
         if let Some(chat) = self.chats.remove(&chat_id) {
             self.tokens.remove(&chat.token_hash);
         }
-    }
-
-    /// Gives back the room the maps kept from their busiest moment (after an attack, say).
-    pub fn release_spare_capacity(&mut self) {
-        self.chats.release_spare();
-        self.tokens.release_spare();
-        self.max_chats.release_spare();
-        self.waiting.release_spare_capacity();
-    }
-
-    /// Purges closed chats early, the longest closed first, until `headroom` more bytes fit in
-    /// the budget. Open chats are never touched. True when the headroom is there.
-    pub fn relieve_memory(&mut self, headroom: usize) -> bool {
-        let fits = |m: &Memory| m.meter.bytes().saturating_add(headroom) <= m.budget;
-        while !fits(&self.memory) {
-            let oldest = self
-                .chats
-                .values()
-                .filter_map(|c| match c.state {
-                    ChatState::Closed { at } => Some((at, c.id)),
-                    _ => None,
-                })
-                .min();
-            let Some((_, chat_id)) = oldest else {
-                return false;
-            };
-            self.forget(chat_id);
-            self.memory.purged_early += 1;
-            tracing::info!(chat = %chat_id, "closed chat purged early: transcript memory budget");
-        }
-        true
     }
 
     /// Gives a waiting chat to an advocate and introduces them to each other.
