@@ -219,6 +219,15 @@ async fn watch_session(state: AppState, token: String, staff_id: uuid::Uuid, out
         if outbox.is_killed() {
             return;
         }
+        if revoked {
+            // This console's session predates the revocation it just heard: it ends now,
+            // without asking the database, which may not have caught up yet.
+            tracing::info!(staff = %staff_id, "staff session revoked; closing console");
+            state
+                .hub
+                .staff_signed_out(staff_id, cookie::login_id(&token));
+            return;
+        }
         let live = match state.auth.session(token.clone()).await {
             Ok(live) => live.is_some(),
             // A failing disk does not end a shift; revocations are checked in memory first.
@@ -228,15 +237,9 @@ async fn watch_session(state: AppState, token: String, staff_id: uuid::Uuid, out
             continue;
         }
         tracing::info!(staff = %staff_id, "staff session ended; closing console");
-        if revoked {
-            state
-                .hub
-                .staff_signed_out(staff_id, cookie::login_id(&token));
-        } else {
-            state
-                .hub
-                .staff_session_lapsed(staff_id, cookie::login_id(&token));
-        }
+        state
+            .hub
+            .staff_session_lapsed(staff_id, cookie::login_id(&token));
         return;
     }
 }
