@@ -51,6 +51,8 @@ pub enum ApiError {
     LastAdmin,
     #[error("Not found.")]
     NotFound,
+    #[error("This server speaks protocol versions 1 and 2.")]
+    UnsupportedVersion,
     /// A settings edit refused by the checks Haven runs at start; `field` says where.
     #[error("{field}: {reason}")]
     InvalidSetting { field: String, reason: String },
@@ -130,6 +132,9 @@ impl ApiError {
             ),
             ApiError::LastAdmin => (StatusCode::CONFLICT, ErrorCode::LastAdmin),
             ApiError::NotFound => (StatusCode::NOT_FOUND, ErrorCode::NotFound),
+            ApiError::UnsupportedVersion => {
+                (StatusCode::BAD_REQUEST, ErrorCode::UnsupportedVersion)
+            }
             ApiError::InvalidSetting { .. } => (StatusCode::BAD_REQUEST, ErrorCode::InvalidSetting),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal),
         }

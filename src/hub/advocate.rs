@@ -14,9 +14,7 @@ use super::{
 };
 use crate::{
     error::{ErrorCode, HubError},
-    protocol::{
-        EndReason, Me, ReleaseReason, Sender, SystemNote, ToChatter, ToConsole, PROTOCOL_VERSION,
-    },
+    protocol::{EndReason, Me, ReleaseReason, Sender, SystemNote, ToChatter, ToConsole},
     staff::Staff,
 };
 
@@ -82,7 +80,7 @@ impl Hub {
         send(
             Some(outbox),
             &ToConsole::Welcome {
-                v: PROTOCOL_VERSION,
+                v: outbox.version().number(),
                 me: Me {
                     id: advocate.staff.id,
                     username: &advocate.staff.username,

@@ -20,7 +20,7 @@ use crate::{
     error::{ErrorCode, HubError},
     protocol::{
         encode_text, Contacts, EndReason, ErrorBody, LeftReason, OfflineReason, Sender, SystemNote,
-        ToChatter, ToConsole, PROTOCOL_VERSION,
+        ToChatter, ToConsole,
     },
 };
 
@@ -115,7 +115,7 @@ impl Hub {
         send(
             Some(outbox),
             &ToChatter::Welcome {
-                v: PROTOCOL_VERSION,
+                v: outbox.version().number(),
                 token: &token,
                 grace_secs: settings.grace.as_secs(),
                 resumed: false,
@@ -197,7 +197,7 @@ impl Hub {
         send(
             Some(outbox),
             &ToChatter::Welcome {
-                v: PROTOCOL_VERSION,
+                v: outbox.version().number(),
                 token: &token,
                 grace_secs: settings.grace.as_secs(),
                 resumed: true,

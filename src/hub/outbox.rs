@@ -14,7 +14,7 @@ use std::sync::Mutex;
 use tokio::sync::{mpsc, Notify};
 use tokio_util::sync::CancellationToken;
 
-use crate::error::ErrorCode;
+use crate::{error::ErrorCode, protocol::Version};
 
 static NEXT_CONNECTION: AtomicU64 = AtomicU64::new(1);
 
@@ -61,6 +61,8 @@ pub struct Outbox {
     latest: Arc<Latest>,
     /// Cancelled when the hub gives up on this connection (slow consumer, replaced).
     kill: CancellationToken,
+    /// The protocol the client on this connection speaks.
+    version: Version,
 }
 
 /// What the socket side holds: the receiving end and the kill switch.
@@ -82,9 +84,20 @@ impl Outbox {
                 tx,
                 latest: latest.clone(),
                 kill: kill.clone(),
+                version: Version::V1,
             },
             Inbox { rx, latest, kill },
         )
+    }
+
+    /// The same connection, speaking `version` (known from the client's first frame).
+    pub fn speaking(mut self, version: Version) -> Outbox {
+        self.version = version;
+        self
+    }
+
+    pub fn version(&self) -> Version {
+        self.version
     }
 
     /// Identifies the connection, so late events from a replaced socket are ignored.

@@ -98,8 +98,16 @@ impl State {
         let line = chat.transcript.push(from, text, now_ms(), note);
         let (seq, at) = (line.seq, line.at);
         let view = line.view();
-        send(chatter.as_ref(), &ToChatter::Message(view.clone()));
-        if let Some(advocate) = advocate.and_then(|id| self.advocates.get(&id)) {
+        // In protocol 2 the writer of a line gets only its `ack`.
+        let echo =
+            |outbox: &Outbox, writer: Sender| from != writer || outbox.version().echoes_own_lines();
+        if let Some(chatter) = chatter.as_ref().filter(|o| echo(o, Sender::Chatter)) {
+            send(Some(chatter), &ToChatter::Message(view.clone()));
+        }
+        let advocate = advocate
+            .and_then(|id| self.advocates.get(&id))
+            .filter(|a| a.outbox.as_ref().is_some_and(|o| echo(o, Sender::Advocate)));
+        if let Some(advocate) = advocate {
             send(
                 advocate.outbox.as_ref(),
                 &ToConsole::Message {

@@ -14,10 +14,43 @@ mod console;
 pub use chatter::*;
 pub use console::*;
 
-pub const PROTOCOL_VERSION: u32 = 1;
+/// The protocol a client speaks, from its first frame (`v` in the chatter's `hello` or
+/// `resume`) or the console's upgrade (`/ws/console?v=2`); 1 when it does not say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Version {
+    #[default]
+    V1,
+    /// The writer of a line gets only its `ack`, not the line back as a `message`: one frame
+    /// less per message (issue 10). The client shows what it sent.
+    V2,
+}
+
+impl Version {
+    pub const NEWEST: Version = Version::V2;
+
+    pub fn parse(v: u32) -> Option<Version> {
+        match v {
+            1 => Some(Version::V1),
+            2 => Some(Version::V2),
+            _ => None,
+        }
+    }
+
+    pub fn number(self) -> u32 {
+        match self {
+            Version::V1 => 1,
+            Version::V2 => 2,
+        }
+    }
+
+    /// Version 1 sends the writer of a line their own line back (before its `ack`).
+    pub fn echoes_own_lines(self) -> bool {
+        self == Version::V1
+    }
+}
 
 fn default_version() -> u32 {
-    PROTOCOL_VERSION
+    Version::V1.number()
 }
 
 /// Who wrote a transcript line.
@@ -76,6 +109,19 @@ pub fn encode_text<T: Serialize>(frame: &T) -> std::sync::Arc<str> {
 
 /// Why a client frame could not be read; turned into an `error` frame by the socket layer.
 pub fn decode<T: for<'de> Deserialize<'de>>(
+    text: &str,
+    known_types: &[&str],
+) -> Result<T, (ErrorCode, String)> {
+    // A good frame is parsed once, straight into its type; only a bad one is looked at
+    // again, to say what is wrong with it.
+    if let Ok(frame) = serde_json::from_str(text) {
+        return Ok(frame);
+    }
+    explain(text, known_types)
+}
+
+/// Parses a frame that did not parse as `T` step by step, to give the client the right code.
+fn explain<T: for<'de> Deserialize<'de>>(
     text: &str,
     known_types: &[&str],
 ) -> Result<T, (ErrorCode, String)> {

@@ -14,9 +14,7 @@ use crate::{
         ChatterHandle, Hello, Hub,
     },
     metrics::{Metrics, Reason},
-    protocol::{
-        decode, encode, ChatterFrame, LeaveReason, OfflineReason, ToChatter, PROTOCOL_VERSION,
-    },
+    protocol::{decode, encode, ChatterFrame, LeaveReason, OfflineReason, ToChatter, Version},
 };
 
 /// Why a frame was not carried out.
@@ -136,7 +134,7 @@ impl ChatterSession {
                 intake,
                 proof,
             } => {
-                self.check_version(v, outbox)?;
+                let version = self.check_version(v, outbox)?;
                 self.check_not_started()?;
                 if !self.proof_holds(proof.as_deref(), outbox) {
                     return Err(Refusal::Answered);
@@ -151,7 +149,8 @@ impl ChatterSession {
                     self.stage = Stage::Started;
                     return Ok(());
                 }
-                self.chat = self.hub.chatter_hello(outbox, hello)?;
+                let outbox = outbox.clone().speaking(version);
+                self.chat = self.hub.chatter_hello(&outbox, hello)?;
                 self.stage = match self.chat {
                     Some(_) => Stage::Hello {
                         until: Instant::now() + self.deadlines.followup,
@@ -161,9 +160,10 @@ impl ChatterSession {
                 };
             }
             ChatterFrame::Resume { v, token, last_seq } => {
-                self.check_version(v, outbox)?;
+                let version = self.check_version(v, outbox)?;
                 self.check_not_started()?;
-                self.chat = Some(self.hub.chatter_resume(outbox, &token, last_seq)?);
+                let outbox = outbox.clone().speaking(version);
+                self.chat = Some(self.hub.chatter_resume(&outbox, &token, last_seq)?);
                 self.stage = Stage::Started;
             }
             ChatterFrame::Message { id, text } => {
@@ -201,18 +201,17 @@ impl ChatterSession {
         Ok(())
     }
 
-    fn check_version(&self, v: u32, outbox: &Outbox) -> Result<(), Refusal> {
-        if v != PROTOCOL_VERSION {
+    fn check_version(&self, v: u32, outbox: &Outbox) -> Result<Version, Refusal> {
+        Version::parse(v).ok_or_else(|| {
             send_error(
                 outbox,
                 ErrorCode::UnsupportedVersion,
-                "This server speaks protocol version 1.",
+                "This server speaks protocol versions 1 and 2.",
                 None,
                 None,
             );
-            return Err(Refusal::Answered);
-        }
-        Ok(())
+            Refusal::Answered
+        })
     }
 
     /// A socket holds one open chat; after it ended, a new `hello` may start another.

@@ -13,7 +13,7 @@ mod writer;
 use std::{sync::Arc, time::Duration};
 
 use axum::{
-    extract::{ws::WebSocketUpgrade, State},
+    extract::{rejection::QueryRejection, ws::WebSocketUpgrade, Query, State},
     http::HeaderMap,
     response::{IntoResponse, Response},
     routing::get,
@@ -26,6 +26,7 @@ use crate::{
     http::error::ApiError,
     hub::outbox::Outbox,
     metrics::Reason,
+    protocol::Version,
     state::AppState,
 };
 use conn::Limits;
@@ -124,12 +125,26 @@ async fn chat_upgrade(
         .into_response())
 }
 
+/// The console's upgrade query: `?v=2` asks for protocol version 2.
+#[derive(serde::Deserialize)]
+struct ConsoleQuery {
+    v: Option<u32>,
+}
+
 async fn console_upgrade(
     State(state): State<AppState>,
     connection: Option<Extension<Connection>>,
     headers: HeaderMap,
+    query: Result<Query<ConsoleQuery>, QueryRejection>,
     upgrade: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
+    let version = match query {
+        Ok(Query(ConsoleQuery { v: None })) => Version::V1,
+        Ok(Query(ConsoleQuery { v: Some(v) })) => {
+            Version::parse(v).ok_or(ApiError::UnsupportedVersion)?
+        }
+        Err(_) => return Err(ApiError::UnsupportedVersion),
+    };
     origin::check(
         &headers,
         &state.config.server.own_origins(),
@@ -164,6 +179,7 @@ async fn console_upgrade(
         .on_upgrade(move |socket| async move {
             let _connection = connection;
             let (outbox, inbox) = Outbox::new(queue_frames);
+            let outbox = outbox.speaking(version);
             let staff_id = staff.id;
             let me = state
                 .hub

@@ -83,7 +83,7 @@ async fn a_chatter_sending_garbage_gets_clear_errors_and_keeps_the_connection() 
     bad.expect_error("not_started").await;
     bad.send(json!({"type": "resume"})).await;
     bad.expect_error("invalid_frame").await;
-    bad.send(json!({"type": "hello", "v": 2})).await;
+    bad.send(json!({"type": "hello", "v": 3})).await;
     bad.expect_error("unsupported_version").await;
     bad.send(json!({"type": "hello", "queue": "no-such-queue"}))
         .await;

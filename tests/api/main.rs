@@ -24,6 +24,7 @@ mod offline;
 mod postgres;
 mod privacy;
 mod proof;
+mod protocol_version;
 mod purge;
 mod queue_page;
 mod recovery;
