@@ -58,6 +58,7 @@ impl Hub {
             chats: Vec::new(),
             last_assigned_ms: 0,
             grace_timer: None,
+            told: Default::default(),
         });
         if let Some(timer) = advocate.grace_timer.take() {
             timer.abort();

@@ -20,6 +20,7 @@ mod program;
 pub mod purge;
 mod queue;
 mod roster;
+mod snapshots;
 mod state;
 mod supervise;
 pub mod text;

@@ -20,6 +20,8 @@ pub struct Advocate {
     pub last_assigned_ms: u64,
     /// The grace timer started when their console went away, cancelled when it comes back.
     pub grace_timer: Option<tokio::task::AbortHandle>,
+    /// Which snapshots their console has been sent.
+    pub told: super::snapshots::Told,
 }
 
 impl Advocate {

@@ -16,12 +16,10 @@ use super::{
     outbox::{Outbox, Snapshot},
     queue::Waiting,
     roster::Advocate,
+    snapshots::Published,
     Settings,
 };
-use crate::protocol::{
-    encode, AdvocateEntry, OverviewChat, OverviewQueue, QueueEntry, ReleaseReason, Sender,
-    SystemNote, ToChatter, ToConsole,
-};
+use crate::protocol::{encode, ReleaseReason, Sender, SystemNote, ToChatter, ToConsole};
 
 /// How many recent waits the queue estimate averages.
 const WAIT_SAMPLES: usize = 20;
@@ -44,6 +42,8 @@ pub(super) struct State {
     pub program: std::sync::Arc<super::ProgramSettings>,
     /// Staff id → their own chat limit, where an admin set one (else `Settings::max_chats`).
     pub max_chats: HashMap<Uuid, usize>,
+    /// The consoles' snapshots as last encoded (`snapshots.rs`).
+    pub published: Published,
 }
 
 impl State {
@@ -60,6 +60,7 @@ impl State {
             memory: Memory::default(),
             program: std::sync::Arc::new(program),
             max_chats: HashMap::new(),
+            published: Published::default(),
         }
     }
 }
@@ -280,109 +281,8 @@ impl State {
         if settings.auto_assign {
             self.auto_assign(settings.max_chats);
         }
-        let program = std::sync::Arc::clone(&self.program);
         self.tell_positions();
-        let queue = encode(&ToConsole::Queue {
-            total: self.waiting.len(),
-            entries: self
-                .waiting
-                .iter()
-                .take(crate::protocol::QUEUE_PAGE)
-                .filter_map(|id| self.chats.get(&id))
-                .filter_map(|chat| match chat.state {
-                    ChatState::Waiting {
-                        since_ms,
-                        transferred,
-                    } => Some(QueueEntry {
-                        chat_id: chat.id,
-                        queue: &chat.queue,
-                        language: chat.language.as_deref(),
-                        waiting_since: since_ms,
-                        intake: chat.intake.as_ref().map(|intake| {
-                            intake
-                                .iter()
-                                .filter(|(key, _)| !settings.queue_hidden_intake.contains(key))
-                                .map(|(key, value)| (key.clone(), value.clone()))
-                                .collect()
-                        }),
-                        transferred,
-                    }),
-                    _ => None,
-                })
-                .collect(),
-        });
-        let mut roster: Vec<&Advocate> = self.advocates.values().collect();
-        roster.sort_by(|a, b| a.staff.display_name.cmp(&b.staff.display_name));
-        let advocates = encode(&ToConsole::Advocates {
-            advocates: roster
-                .iter()
-                .map(|a| AdvocateEntry {
-                    id: a.staff.id,
-                    display_name: &a.staff.display_name,
-                    available: a.available && a.connected(),
-                    load: a.load(),
-                    capacity: self.capacity(a.staff.id, settings.max_chats),
-                    connected: a.connected(),
-                })
-                .collect(),
-        });
-        // Every chat is looked at for the overview: only when someone oversees.
-        let oversight = self
-            .advocates
-            .values()
-            .any(|a| a.outbox.is_some() && a.staff.role.oversees());
-        let overview = oversight.then(|| {
-            encode(&ToConsole::Overview {
-                chats: self
-                    .chats
-                    .values()
-                    .filter_map(|chat| match chat.state {
-                        ChatState::Active { advocate, since_ms } => Some(OverviewChat {
-                            chat_id: chat.id,
-                            advocate: self
-                                .advocates
-                                .get(&advocate)
-                                .map_or("", |a| a.staff.display_name.as_str()),
-                            queue: &chat.queue,
-                            since: since_ms,
-                            advocate_id: advocate,
-                            language: chat.language.as_deref(),
-                        }),
-                        _ => None,
-                    })
-                    .collect(),
-                queues: program
-                    .queues
-                    .iter()
-                    .map(|q| OverviewQueue {
-                        id: &q.id,
-                        waiting: self.waiting.count_in(&q.id),
-                        longest_waiting_since: self.waiting.longest_waiting_since(&q.id),
-                    })
-                    .collect(),
-            })
-        });
-        // What chatters who arrive now are told (the same tests as `hello`).
-        let open_now = program.hours.is_open_now();
-        let queue_full = self.waiting.len() >= settings.max_waiting;
-        for advocate in self.advocates.values() {
-            let Some(outbox) = advocate.outbox.as_ref() else {
-                continue;
-            };
-            outbox.snapshot(Snapshot::Queue, &queue);
-            outbox.snapshot(Snapshot::Advocates, &advocates);
-            if let (true, Some(overview)) = (advocate.staff.role.oversees(), &overview) {
-                outbox.snapshot(Snapshot::Overview, overview);
-            }
-            let status = encode(&ToConsole::Status {
-                available: advocate.available,
-                load: advocate.load(),
-                capacity: self.capacity(advocate.staff.id, settings.max_chats),
-                open_now,
-                queue_full,
-            });
-            outbox.snapshot(Snapshot::Status, &status);
-        }
+        self.publish_snapshots(settings);
     }
 
     /// Sends `queued` to each waiting chatter whose position changed (only those behind a

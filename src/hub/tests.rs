@@ -277,3 +277,72 @@ fn system_lines_carry_a_key_the_chatter_page_can_translate() {
     };
     assert!(chatter_line(&frames), "people's lines have no key");
 }
+
+#[test]
+fn a_hello_at_the_back_of_a_long_line_sends_consoles_only_the_new_total() {
+    let hub = hub_with(|c| {
+        c.chat.auto_assign = false;
+        c.chat.max_waiting = 1_000;
+    });
+    let (sam_out, mut sam_in) = Outbox::new(64);
+    let sam = hub.advocate_connect(staff("sam"), super::LoginId::default(), &sam_out);
+    hub.advocate_status(&sam, true);
+    let (kim_out, mut kim_in) = Outbox::new(64);
+    hub.advocate_connect(staff("kim"), super::LoginId::default(), &kim_out);
+    let mut chatters = Vec::new();
+    for _ in 0..crate::protocol::QUEUE_PAGE + 20 {
+        let (out, inbox) = Outbox::new(64);
+        hub.chatter_hello(&out, hello()).unwrap().unwrap();
+        chatters.push((out, inbox));
+    }
+    let page: Vec<_> = of_type(&drain(&mut sam_in), "queue")[0]["entries"]
+        .as_array()
+        .unwrap()
+        .clone();
+    drain(&mut kim_in);
+
+    let (out, _inbox) = Outbox::new(64);
+    hub.chatter_hello(&out, hello()).unwrap().unwrap();
+    for inbox in [&mut sam_in, &mut kim_in] {
+        let frames = drain(inbox);
+        let kinds: Vec<_> = frames.iter().map(|f| f["type"].clone()).collect();
+        assert_eq!(kinds, ["queue"], "only the line changed: {frames:?}");
+        assert_eq!(frames[0]["total"], crate::protocol::QUEUE_PAGE + 21);
+        assert_eq!(
+            frames[0]["entries"].as_array().unwrap(),
+            &page,
+            "same first page"
+        );
+    }
+
+    // A console that connects later gets every snapshot, and a change on the roster reaches
+    // everyone once.
+    let (lee_out, mut lee_in) = Outbox::new(64);
+    hub.advocate_connect(staff("lee"), super::LoginId::default(), &lee_out);
+    let lee: Vec<_> = drain(&mut lee_in)
+        .iter()
+        .map(|f| f["type"].clone())
+        .collect();
+    for kind in ["welcome", "queue", "advocates", "status"] {
+        assert!(lee.contains(&kind.into()), "{kind} in {lee:?}");
+    }
+    let sam_frames = drain(&mut sam_in);
+    assert_eq!(of_type(&sam_frames, "advocates").len(), 1, "{sam_frames:?}");
+    assert!(of_type(&sam_frames, "queue").is_empty(), "{sam_frames:?}");
+    // Claiming the oldest changes the page, the roster and the claimer's status.
+    let oldest = page[0]["chat_id"].as_str().unwrap().parse().unwrap();
+    hub.claim(&sam, oldest).unwrap();
+    let sam_frames = drain(&mut sam_in);
+    let queue = of_type(&sam_frames, "queue");
+    assert_eq!(
+        queue[0]["entries"][0], page[1],
+        "the page moved up: {sam_frames:?}"
+    );
+    assert_eq!(of_type(&sam_frames, "status")[0]["load"], 1);
+    let kim_frames = drain(&mut kim_in);
+    assert!(
+        of_type(&kim_frames, "status").is_empty(),
+        "kim's own status did not change"
+    );
+    assert_eq!(of_type(&kim_frames, "advocates").len(), 1);
+}
