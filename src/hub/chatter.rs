@@ -111,7 +111,7 @@ impl Hub {
         };
         state.tokens.insert(chat.token_hash, id);
         state.waiting.insert(now, &chat.queue, id);
-        state.chats.insert(id, chat);
+        state.chats.insert(id, Box::new(chat));
         send(
             Some(outbox),
             &ToChatter::Welcome {

@@ -3,15 +3,20 @@
 //! The hub never awaits a socket: it `try_send`s into the connection's queue. A queue that is
 //! full means a slow consumer; the hub cancels that connection (which may resume) instead of
 //! waiting, so one stalled phone can never block other chats.
+//!
+//! The queue is a `VecDeque` that grows with what is queued, not a tokio channel: a channel
+//! allocates a 32-slot block up front (1.3 KB per connection), and most connections (a chatter
+//! waiting in a long line) hold one or two frames at a time (issue 10).
 
-use std::sync::{
-    atomic::{AtomicU64, Ordering},
-    Arc,
+use std::{
+    collections::VecDeque,
+    sync::{
+        atomic::{AtomicBool, AtomicU64, Ordering},
+        Arc, Mutex, MutexGuard,
+    },
 };
 
-use std::sync::Mutex;
-
-use tokio::sync::{mpsc, Notify};
+use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::{error::ErrorCode, protocol::Version};
@@ -57,7 +62,7 @@ impl Latest {
 #[derive(Debug, Clone)]
 pub struct Outbox {
     id: u64,
-    tx: mpsc::Sender<Frame>,
+    queue: Arc<Queue>,
     latest: Arc<Latest>,
     /// Cancelled when the hub gives up on this connection (slow consumer, replaced).
     kill: CancellationToken,
@@ -65,28 +70,95 @@ pub struct Outbox {
     version: Version,
 }
 
+/// The frames waiting for the socket's writer.
+#[derive(Debug)]
+struct Queue {
+    frames: Mutex<VecDeque<Frame>>,
+    capacity: usize,
+    /// A frame arrived (for the writer).
+    arrived: Notify,
+    /// The writer took frames (for the reader waiting for room).
+    taken: Notify,
+    /// The receiving end is gone: sending is pointless.
+    closed: AtomicBool,
+}
+
+impl Queue {
+    fn frames(&self) -> MutexGuard<'_, VecDeque<Frame>> {
+        self.frames.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// The receiving end of a connection's queue (one per connection: its writer).
+#[derive(Debug)]
+pub struct Receiver {
+    queue: Arc<Queue>,
+}
+
+/// Nothing is queued now.
+#[derive(Debug)]
+pub struct Empty;
+
+impl Receiver {
+    /// The next frame, waiting for one. (`Option` as a channel's: this queue never ends by
+    /// itself; the connection stops its writer.)
+    pub async fn recv(&mut self) -> Option<Frame> {
+        loop {
+            if let Ok(frame) = self.try_recv() {
+                return Some(frame);
+            }
+            // A frame queued since the check has stored a permit: this returns at once.
+            self.queue.arrived.notified().await;
+        }
+    }
+
+    /// The next frame if one is queued.
+    pub fn try_recv(&mut self) -> Result<Frame, Empty> {
+        let frame = self.queue.frames().pop_front().ok_or(Empty)?;
+        self.queue.taken.notify_one();
+        Ok(frame)
+    }
+}
+
+impl Drop for Receiver {
+    fn drop(&mut self) {
+        self.queue.closed.store(true, Ordering::Release);
+        self.queue.taken.notify_one();
+    }
+}
+
 /// What the socket side holds: the receiving end and the kill switch.
 pub struct Inbox {
-    pub rx: mpsc::Receiver<Frame>,
+    pub rx: Receiver,
     pub latest: Arc<Latest>,
     pub kill: CancellationToken,
 }
 
 impl Outbox {
     pub fn new(capacity: usize) -> (Outbox, Inbox) {
-        let (tx, rx) = mpsc::channel(capacity);
+        let queue = Arc::new(Queue {
+            frames: Mutex::new(VecDeque::new()),
+            capacity: capacity.max(1),
+            arrived: Notify::new(),
+            taken: Notify::new(),
+            closed: AtomicBool::new(false),
+        });
         let kill = CancellationToken::new();
         let id = NEXT_CONNECTION.fetch_add(1, Ordering::Relaxed);
         let latest = Arc::new(Latest::default());
         (
             Outbox {
                 id,
-                tx,
+                queue: queue.clone(),
                 latest: latest.clone(),
                 kill: kill.clone(),
                 version: Version::V1,
             },
-            Inbox { rx, latest, kill },
+            Inbox {
+                rx: Receiver { queue },
+                latest,
+                kill,
+            },
         )
     }
 
@@ -110,24 +182,43 @@ impl Outbox {
         if self.kill.is_cancelled() {
             return false;
         }
-        match self.tx.try_send(frame) {
+        match self.try_push(frame) {
             Ok(()) => true,
-            Err(mpsc::error::TrySendError::Full(_)) => {
+            Err(Refused::Full) => {
                 tracing::warn!(conn = self.id, "slow consumer dropped");
                 self.kill.cancel();
                 false
             }
-            Err(mpsc::error::TrySendError::Closed(_)) => false,
+            Err(Refused::Closed) => false,
         }
+    }
+
+    fn try_push(&self, frame: Frame) -> Result<(), Refused> {
+        if self.queue.closed.load(Ordering::Acquire) {
+            return Err(Refused::Closed);
+        }
+        let mut frames = self.queue.frames();
+        if frames.len() >= self.queue.capacity {
+            return Err(Refused::Full);
+        }
+        frames.push_back(frame);
+        drop(frames);
+        self.queue.arrived.notify_one();
+        Ok(())
     }
 
     /// Waits until the queue has room for `frames` more: the socket reads the client's next
     /// frame only then, so a client's own burst (each frame answered by an `ack`, a `pong` or
     /// an `error`) slows its reading instead of filling its queue.
     pub async fn wait_for_room(&self, frames: usize) {
-        let frames = frames.min(self.tx.max_capacity() / 2).max(1);
-        if let Ok(permits) = self.tx.reserve_many(frames).await {
-            drop(permits);
+        let frames = frames.min(self.queue.capacity / 2).max(1);
+        loop {
+            let closed = self.queue.closed.load(Ordering::Acquire);
+            if closed || self.queue.frames().len() + frames <= self.queue.capacity {
+                return;
+            }
+            // Frames taken since the check have stored a permit: this returns at once.
+            self.queue.taken.notified().await;
         }
     }
 
@@ -149,7 +240,7 @@ impl Outbox {
 
     /// Asks the socket to close with `code` after what is queued; forces it if the queue is full.
     pub fn close(&self, code: u16, reason: ErrorCode) {
-        if self.tx.try_send(Frame::Close(code, reason)).is_err() {
+        if self.try_push(Frame::Close(code, reason)).is_err() {
             self.kill.cancel();
         }
     }
@@ -157,4 +248,9 @@ impl Outbox {
     pub fn is_killed(&self) -> bool {
         self.kill.is_cancelled()
     }
+}
+
+enum Refused {
+    Full,
+    Closed,
 }

@@ -25,7 +25,8 @@ use crate::protocol::{encode, ReleaseReason, Sender, SystemNote, ToChatter, ToCo
 const WAIT_SAMPLES: usize = 20;
 
 pub(super) struct State {
-    pub chats: HashMap<Uuid, Chat>,
+    /// Boxed: a map keeps room for more entries than it holds, and a `Chat` is large.
+    pub chats: HashMap<Uuid, Box<Chat>>,
     /// Resume-token hash → chat.
     pub tokens: HashMap<[u8; 32], Uuid>,
     pub waiting: Waiting,
@@ -197,7 +198,7 @@ impl State {
 
     /// Takes a chat away from its advocate (if any), telling them why.
     pub fn release(&mut self, chat_id: Uuid, reason: Option<ReleaseReason>) {
-        let Some(staff_id) = self.chats.get(&chat_id).and_then(Chat::advocate) else {
+        let Some(staff_id) = self.chats.get(&chat_id).and_then(|chat| chat.advocate()) else {
             return;
         };
         if let Some(advocate) = self.advocates.get_mut(&staff_id) {

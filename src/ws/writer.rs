@@ -151,7 +151,7 @@ const MAX_BATCH: usize = 64;
 /// ends the burst and is returned apart, to be sent after them.
 fn ready_frames(
     first: Frame,
-    rx: &mut tokio::sync::mpsc::Receiver<Frame>,
+    rx: &mut crate::hub::outbox::Receiver,
 ) -> (Vec<Message>, Option<Message>) {
     let mut messages = Vec::new();
     let mut next = Some(first);
