@@ -14,6 +14,11 @@ use haven::staff::Staff;
 use haven::{Config, Role};
 use uuid::Uuid;
 
+#[path = "shared/percentile.rs"]
+#[allow(dead_code)] // `micros` there is whole microseconds; this file wants fractions
+mod percentile;
+use percentile::percentile;
+
 /// Timed hellos per size.
 const TIMED: usize = 1_000;
 
@@ -34,8 +39,8 @@ async fn main() {
         let (hello, claim) = measure(waiting);
         println!(
             "| {waiting} | {:.1} | {:.1} | {:.1} |",
-            micros(percentile(&hello, 50.0)),
-            micros(percentile(&hello, 99.0)),
+            micros(percentile(&hello, 50.0).unwrap_or_default()),
+            micros(percentile(&hello, 99.0).unwrap_or_default()),
             micros(claim),
         );
     }
@@ -102,11 +107,6 @@ fn hello() -> Hello {
 fn drain(inbox: &mut haven::hub::outbox::Inbox) {
     while inbox.rx.try_recv().is_ok() {}
     inbox.latest.take();
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
 fn micros(d: Duration) -> f64 {

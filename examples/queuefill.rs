@@ -33,7 +33,15 @@ use tokio_tungstenite::MaybeTlsStream;
 
 #[path = "shared/frames.rs"]
 mod frames;
+#[path = "shared/percentile.rs"]
+#[allow(dead_code)] // `micros` is the load generator's
+mod percentile;
+#[path = "shared/procfs.rs"]
+#[allow(dead_code)] // only RSS here; the load generator uses the rest
+mod procfs;
 use frames::{send, session_cookie, Ws};
+use percentile::percentile as pct;
+use procfs::rss_kib;
 
 const FRAME_WAIT: Duration = Duration::from_secs(30);
 /// The page's keep-alive period (web/chat/chat.js).
@@ -312,24 +320,4 @@ async fn login(base: &str, username: &str, password: &str) -> Result<String> {
         );
     }
     session_cookie(&response)
-}
-
-fn rss_kib(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))?
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()
-}
-
-/// Nearest-rank percentile of sorted values.
-fn pct(sorted: &[u64], p: f64) -> Option<u64> {
-    if sorted.is_empty() {
-        return None;
-    }
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    Some(sorted[rank.clamp(1, sorted.len()) - 1])
 }
