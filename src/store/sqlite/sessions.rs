@@ -55,11 +55,16 @@ impl SessionDb for Sqlite {
         let Some(session) = row else {
             return Ok(None);
         };
+        // A write only when the deadline moves by more than a sixtieth of the idle timeout (30 s
+        // of the default 30 minutes): a console that opens right after its login, or a burst
+        // of requests, costs a read, not a write each. A thousand consoles reconnecting at once
+        // (after a restart) would otherwise queue a thousand writes on the one connection.
         conn.execute(
-            "UPDATE sessions SET expires_at = ?1 WHERE token_hash = ?2",
+            "UPDATE sessions SET expires_at = ?1 WHERE token_hash = ?2 AND expires_at < ?1 - ?3",
             params![
                 (now + idle_secs).min(session.created_at + absolute_secs),
-                token_hash
+                token_hash,
+                idle_secs / 60
             ],
         )?;
         Ok(Some(session))
