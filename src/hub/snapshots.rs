@@ -96,6 +96,25 @@ struct StatusKey {
     queue_full: bool,
 }
 
+impl super::Hub {
+    /// Sends a console the staff roster as it stands (protocol 2's `advocates` request).
+    pub fn send_roster(
+        &self,
+        handle: &super::AdvocateHandle,
+    ) -> Result<(), crate::error::HubError> {
+        let state = self.lock();
+        let advocate = state
+            .advocates
+            .get(&handle.staff_id)
+            .filter(|a| a.conn == handle.conn)
+            .ok_or(crate::error::HubError::NotStarted)?;
+        if let (Some(outbox), Some(frame)) = (&advocate.outbox, &state.published.roster.frame) {
+            outbox.send(frame.clone());
+        }
+        Ok(())
+    }
+}
+
 impl State {
     /// Brings every connected console up to date with the snapshots that changed.
     pub(super) fn publish_snapshots(&mut self, settings: &Settings) {
@@ -133,7 +152,11 @@ impl State {
                 }
             };
             show(Snapshot::Queue, &mut told.queue, &published.queue);
-            show(Snapshot::Advocates, &mut told.roster, &published.roster);
+            // Protocol 2 asks for the roster when it needs it (`Hub::send_roster`): pushed to
+            // every console after every change, it is the square of the staff on duty.
+            if outbox.version().pushes_roster() {
+                show(Snapshot::Advocates, &mut told.roster, &published.roster);
+            }
             if oversight && advocate.staff.role.oversees() {
                 show(Snapshot::Overview, &mut told.overview, &published.overview);
             }

@@ -43,6 +43,8 @@ pub enum ConsoleFrame {
     ReadTranscript {
         chat_id: Uuid,
     },
+    /// Protocol 2: the staff roster, asked for when needed (version 1 consoles get it pushed).
+    Advocates,
     /// Supervisors and admins: move any open chat to another advocate or queue.
     Reassign {
         chat_id: Uuid,
@@ -64,6 +66,7 @@ impl ConsoleFrame {
         "ping",
         "reassign",
         "read_transcript",
+        "advocates",
     ];
 }
 

@@ -21,7 +21,8 @@ pub enum Version {
     #[default]
     V1,
     /// The writer of a line gets only its `ack`, not the line back as a `message`: one frame
-    /// less per message (issue 10). The client shows what it sent.
+    /// less per message (issue 10). The client shows what it sent. A console asks for the
+    /// staff roster (`advocates`) instead of getting it after every change.
     V2,
 }
 
@@ -45,6 +46,11 @@ impl Version {
 
     /// Version 1 sends the writer of a line their own line back (before its `ack`).
     pub fn echoes_own_lines(self) -> bool {
+        self == Version::V1
+    }
+
+    /// Version 1 consoles get the staff roster after every change; version 2 asks for it.
+    pub fn pushes_roster(self) -> bool {
         self == Version::V1
     }
 }

@@ -110,6 +110,7 @@ impl ConsoleSession {
             ConsoleFrame::Ping => {
                 outbox.send(encode(&ToConsole::Pong));
             }
+            ConsoleFrame::Advocates => hub.send_roster(&self.me)?,
         }
         Ok(())
     }
@@ -125,7 +126,7 @@ fn chat_of(frame: &ConsoleFrame) -> Option<Uuid> {
         | ConsoleFrame::End { chat_id }
         | ConsoleFrame::Reassign { chat_id, .. }
         | ConsoleFrame::ReadTranscript { chat_id } => Some(*chat_id),
-        ConsoleFrame::Status { .. } | ConsoleFrame::Ping => None,
+        ConsoleFrame::Status { .. } | ConsoleFrame::Ping | ConsoleFrame::Advocates => None,
     }
 }
 

@@ -126,6 +126,35 @@ async fn version_2_sends_a_writer_only_the_ack_and_version_1_keeps_its_echo() {
     let (_new, new_chat) = chatter_speaking(&app, &mut kim, 2).await;
     kim.say(&new_chat, "a-1", "v1 advocate line").await;
     assert_eq!(lines_with(&kim.client.seen, "v1 advocate line"), 1);
+
+    // The staff roster: pushed to version 1 consoles after every change, given to version 2
+    // consoles when they ask (pushed to everyone, it grows with the square of the staff).
+    assert!(
+        kim.client.seen.iter().any(|f| f["type"] == "advocates"),
+        "a version 1 console gets the roster pushed"
+    );
+    sam.client.send(json!({"type": "ping"})).await;
+    sam.client.expect("pong").await;
+    assert!(
+        !sam.client.seen.iter().any(|f| f["type"] == "advocates"),
+        "a version 2 console is not sent the roster unasked"
+    );
+    sam.client.send(json!({"type": "advocates"})).await;
+    let roster = sam.client.expect("advocates").await;
+    let names: Vec<_> = roster["advocates"]
+        .as_array()
+        .expect("advocates is a list")
+        .iter()
+        .map(|a| (a["display_name"].clone(), a["available"].clone()))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            (json!("kim-v1"), json!(true)),
+            (json!("sam-v2"), json!(false))
+        ],
+        "{roster}"
+    );
 }
 
 #[tokio::test]
