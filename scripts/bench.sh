@@ -20,6 +20,9 @@
 #                             --tuned), right after Haven's run of it in each round; 0 skips it.
 #                             Attack scenarios are Haven's only.
 #   BENCH_PROTOCOL=1          Haven's protocol version, passed to the load generator (--protocol)
+#   BENCH_AUTO_ASSIGN=0       1: Haven gives each chatter to an advocate itself (chat.auto_assign),
+#                             as a program with a shared line would; 0: each advocate claims its
+#                             own pair's chatter from the queue
 #   BENCH_ATTACK_CONNECTIONS=200        attacking connections kept busy at once
 #   BENCH_ATTACKER=process              the attacker runs as its own loadgen process
 #                                       (`inprocess`: inside the timing loadgen, as before)
@@ -41,12 +44,14 @@ WARMUP=${BENCH_WARMUP:-1}
 SCENARIOS=${BENCH_SCENARIOS:-"10:2 100:2 50:0"}
 WITH_RELAY=${BENCH_RELAY:-1}
 PROTOCOL=${BENCH_PROTOCOL:-1}
+AUTO_ASSIGN=${BENCH_AUTO_ASSIGN:-0}
 
 for tool in cargo curl jq; do
     command -v "$tool" >/dev/null || { echo "bench.sh needs $tool" >&2; exit 1; }
 done
 [[ $WITH_RELAY == [01] ]] || { echo "BENCH_RELAY must be 0 or 1" >&2; exit 1; }
 [[ $PROTOCOL == [12] ]] || { echo "BENCH_PROTOCOL must be 1 or 2" >&2; exit 1; }
+[[ $AUTO_ASSIGN == [01] ]] || { echo "BENCH_AUTO_ASSIGN must be 0 or 1" >&2; exit 1; }
 
 # Splits the scenario pairs:rate[xN][:attack] into PAIRS, RATE, IN_FLIGHT and ATTACK.
 parse_scenario() {
@@ -112,7 +117,7 @@ data_dir = "$WORK/data"
 shutdown_grace_secs = 2
 
 [chat]
-auto_assign = false
+auto_assign = $( ((AUTO_ASSIGN)) && echo true || echo false)
 max_chats_per_advocate = 1
 max_waiting = $(( max_pairs + 10 > 200 ? max_pairs + 10 : 200 ))
 
