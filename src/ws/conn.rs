@@ -1,12 +1,12 @@
-//! One WebSocket connection: a writer task draining the hub's outbox ([`super::writer`]) and a
-//! reader loop applying the limits before handing text frames to the session.
+//! One WebSocket connection, one task: a writer draining the hub's outbox ([`super::writer`])
+//! and a reader loop applying the limits before handing text frames to the session.
 
 use std::time::Duration;
 
 use tokio::time::Instant;
 
 use axum::extract::ws::{Message, WebSocket};
-use futures_util::{stream::SplitStream, StreamExt};
+use futures_util::{future::FusedFuture, stream::SplitStream, FutureExt, StreamExt};
 use serde::Serialize;
 use tokio_tungstenite::tungstenite;
 use tokio_util::sync::CancellationToken;
@@ -131,6 +131,10 @@ enum Ending {
 
 /// Runs the connection until either side ends it, then tells the session. `closing` fires on
 /// shutdown, after the hub has told the chats: every socket then gets a close frame.
+///
+/// The reader and the writer are two futures of one task, not two tasks: a reply to the
+/// client's own frame (an `ack`, a `pong`) is written without waking another task, and a
+/// connection costs one task (issue 10).
 pub async fn run(
     socket: WebSocket,
     outbox: Outbox,
@@ -144,14 +148,16 @@ pub async fn run(
     let stop_writer = CancellationToken::new();
     let killed = inbox.kill.clone();
     let probe = limits.stall_after.map_or_else(Probe::off, Probe::new);
-    let mut writer = tokio::spawn(write_loop(
+    let writer = write_loop(
         sink,
         inbox,
         limits,
         stop_writer.clone(),
         metrics.clone(),
         probe.clone(),
-    ));
+    )
+    .fuse();
+    let mut writer = std::pin::pin!(writer);
     let ending = tokio::select! {
         ending = read_loop(&mut stream, &outbox, limits, session, metrics, &probe) => ending,
         _ = &mut writer => Ending::WriterDone,
@@ -162,29 +168,33 @@ pub async fn run(
     };
     session.on_closed();
     match ending {
-        // A finished JoinHandle must not be awaited again: it would panic, and the caller's
-        // bookkeeping (the open-sockets gauge) would never run.
         Ending::WriterDone => {}
-        Ending::Killed => finish(&mut writer, limits.write_timeout + limits.close_timeout).await,
+        Ending::Killed => finish(writer, limits.write_timeout + limits.close_timeout).await,
         Ending::Gone => {
             stop_writer.cancel();
-            finish(&mut writer, limits.close_timeout).await;
+            finish(writer, limits.close_timeout).await;
         }
         Ending::Close(code, reason) => {
             outbox.close(code, reason);
-            // Keep reading (and discarding) until the client's close or a timeout: closing a
-            // socket with unread input resets it, and the client would never see the code.
-            let deadline = Instant::now() + limits.close_timeout;
-            let _ = tokio::time::timeout_at(deadline, drain(&mut stream)).await;
-            finish(&mut writer, Duration::from_millis(100)).await;
+            // Keep reading (and discarding) until the client's close or a timeout, while the
+            // writer sends ours: closing a socket with unread input resets it, and the client
+            // would never see the code.
+            let writing = async {
+                if !writer.is_terminated() {
+                    (&mut writer).await;
+                }
+            };
+            let both = futures_util::future::join(drain(&mut stream), writing);
+            let wait = limits.close_timeout + Duration::from_millis(100);
+            let _ = tokio::time::timeout(wait, both).await;
         }
     }
 }
 
-/// Waits briefly for the writer to flush and close, then stops it.
-async fn finish(writer: &mut tokio::task::JoinHandle<()>, wait: Duration) {
-    if tokio::time::timeout(wait, &mut *writer).await.is_err() {
-        writer.abort();
+/// Waits briefly for the writer to flush and close, then drops it (which stops it).
+async fn finish<F: FusedFuture<Output = ()>>(writer: std::pin::Pin<&mut F>, wait: Duration) {
+    if !writer.is_terminated() {
+        let _ = tokio::time::timeout(wait, writer).await;
     }
 }
 
