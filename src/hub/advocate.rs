@@ -6,7 +6,7 @@ use zeroize::Zeroizing;
 use super::{
     chat::{ChatState, Handover},
     events::{ChatEvent, EndedBy},
-    outbox::Outbox,
+    outbox::{Frame, Outbox},
     roster::Advocate,
     state::{send, State},
     text::{ClientId, MessageText, Note},
@@ -14,7 +14,9 @@ use super::{
 };
 use crate::{
     error::{ErrorCode, HubError},
-    protocol::{EndReason, Me, ReleaseReason, Sender, SystemNote, ToChatter, ToConsole},
+    protocol::{
+        encode_text, EndReason, Me, ReleaseReason, Sender, SystemNote, ToChatter, ToConsole,
+    },
     staff::Staff,
 };
 
@@ -169,15 +171,14 @@ impl Hub {
             }
         };
         let advocate = state.advocates.get(&handle.staff_id).expect("checked");
-        send(
-            advocate.outbox.as_ref(),
-            &ToConsole::Ack {
+        if let Some(outbox) = &advocate.outbox {
+            outbox.send(Frame::Ack(encode_text(&ToConsole::Ack {
                 chat_id,
                 id: id.as_str(),
                 seq,
                 at,
-            },
-        );
+            })));
+        }
         Ok(())
     }
 

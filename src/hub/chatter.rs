@@ -292,14 +292,13 @@ impl Hub {
             }
         };
         let chat = state.chats.get(&handle.chat_id).expect("chat exists");
-        send(
-            chat.chatter.as_ref(),
-            &ToChatter::Ack {
+        if let Some(chatter) = &chat.chatter {
+            chatter.send(Frame::Ack(encode_text(&ToChatter::Ack {
                 id: id.as_str(),
                 seq,
                 at,
-            },
-        );
+            })));
+        }
         Ok(())
     }
 

@@ -111,7 +111,7 @@ fn frames(inbox: &mut Inbox) -> Vec<Value> {
     let mut out = Vec::new();
     while let Ok(frame) = inbox.rx.try_recv() {
         match frame {
-            Frame::Text(text) => out.push(serde_json::from_str(&text).unwrap()),
+            Frame::Text(text) | Frame::Ack(text) => out.push(serde_json::from_str(&text).unwrap()),
             Frame::Batch(texts) => {
                 out.extend(texts.iter().map(|t| serde_json::from_str(t).unwrap()))
             }

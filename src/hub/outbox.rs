@@ -26,6 +26,9 @@ static NEXT_CONNECTION: AtomicU64 = AtomicU64::new(1);
 #[derive(Debug, Clone)]
 pub enum Frame {
     Text(Arc<str>),
+    /// The `ack` of the client's own message: the writer may hold it a moment, so that it goes
+    /// out in one write with the frame that usually follows (the reply it acknowledges).
+    Ack(Arc<str>),
     /// Several frames that take one place in the queue (a resume's replay of missed lines).
     Batch(Vec<Arc<str>>),
     /// Close the socket with this code and reason after the frames before it.

@@ -34,7 +34,7 @@ fn staff(name: &str) -> Staff {
 fn drain(inbox: &mut Inbox) -> Vec<Value> {
     let mut frames = Vec::new();
     while let Ok(frame) = inbox.rx.try_recv() {
-        if let Frame::Text(text) = frame {
+        if let Frame::Text(text) | Frame::Ack(text) = frame {
             frames.push(serde_json::from_str(&text).unwrap());
         }
     }

@@ -21,6 +21,11 @@ use crate::{
 /// changes costs one frame, not one per change per console.
 const SNAPSHOT_DEBOUNCE: Duration = Duration::from_millis(50);
 
+/// How long the `ack` of a client's own message may wait for another frame to the same socket
+/// (in a conversation, usually the reply) so that both go out in one write, as TCP holds its
+/// own acknowledgements: one write and one read instead of two on each side (issue 10).
+const ACK_DELAY: Duration = Duration::from_millis(5);
+
 pub(super) async fn write_loop(
     mut sink: SplitSink<WebSocket, Message>,
     mut inbox: Inbox,
@@ -39,6 +44,9 @@ pub(super) async fn write_loop(
     };
     // When the newest snapshots go out; changes in between replace them.
     let mut flush_at: Option<Instant> = None;
+    // Acks waiting for company (`ACK_DELAY`), and until when.
+    let mut held: Vec<Message> = Vec::new();
+    let mut held_until: Option<Instant> = None;
     // What to say last: a close frame, or nothing (stopped, or the client cannot take it).
     let last = 'frames: loop {
         let message = tokio::select! {
@@ -49,7 +57,15 @@ pub(super) async fn write_loop(
                 Some(first) => {
                     // What is already queued goes out with one flush: a burst costs one write
                     // instead of one per frame.
-                    let (mut messages, close) = ready_frames(first, &mut inbox.rx);
+                    let (ready, close, only_acks) = ready_frames(first, &mut inbox.rx);
+                    if only_acks && close.is_none() && held.len() + ready.len() < MAX_BATCH {
+                        held.extend(ready);
+                        held_until.get_or_insert_with(|| Instant::now() + ACK_DELAY);
+                        continue;
+                    }
+                    held_until = None;
+                    let mut messages = std::mem::take(&mut held);
+                    messages.extend(ready);
                     // No probe before a close: there is nothing left to watch.
                     if close.is_none() {
                         messages.extend(probe.ping_if_due(Instant::now()));
@@ -71,9 +87,20 @@ pub(super) async fn write_loop(
                 flush_at.get_or_insert_with(|| Instant::now() + SNAPSHOT_DEBOUNCE);
                 continue;
             }
+            _ = sleep_until_some(held_until) => {
+                held_until = None;
+                let mut acks = std::mem::take(&mut held);
+                acks.extend(probe.ping_if_due(Instant::now()));
+                if let Err(last) = out.send_all(acks).await {
+                    break 'frames last;
+                }
+                continue;
+            }
             _ = sleep_until_some(flush_at) => {
                 flush_at = None;
-                let mut snapshots: Vec<Message> = inbox.latest.take().iter().map(|t| Message::Text(t.as_ref().into())).collect();
+                held_until = None;
+                let mut snapshots = std::mem::take(&mut held);
+                snapshots.extend(inbox.latest.take().iter().map(|t| Message::Text(t.as_ref().into())));
                 snapshots.extend(probe.ping_if_due(Instant::now()));
                 if let Err(last) = out.send_all(snapshots).await {
                     break 'frames last;
@@ -148,26 +175,32 @@ impl Writer<'_> {
 const MAX_BATCH: usize = 64;
 
 /// `first` and the frames already queued behind it (up to [`MAX_BATCH`]), as messages; a close
-/// ends the burst and is returned apart, to be sent after them.
+/// ends the burst and is returned apart, to be sent after them. The flag: they are all acks.
 fn ready_frames(
     first: Frame,
     rx: &mut crate::hub::outbox::Receiver,
-) -> (Vec<Message>, Option<Message>) {
+) -> (Vec<Message>, Option<Message>, bool) {
     let mut messages = Vec::new();
+    let mut only_acks = true;
     let mut next = Some(first);
     while let Some(frame) = next.take() {
+        only_acks &= matches!(frame, Frame::Ack(_));
         match frame {
-            Frame::Text(text) => messages.push(Message::Text(text.as_ref().into())),
+            Frame::Text(text) | Frame::Ack(text) => {
+                messages.push(Message::Text(text.as_ref().into()))
+            }
             Frame::Batch(texts) => {
                 messages.extend(texts.iter().map(|t| Message::Text(t.as_ref().into())))
             }
-            Frame::Close(code, reason) => return (messages, Some(close_message(code, reason))),
+            Frame::Close(code, reason) => {
+                return (messages, Some(close_message(code, reason)), false)
+            }
         }
         if messages.len() < MAX_BATCH {
             next = rx.try_recv().ok();
         }
     }
-    (messages, None)
+    (messages, None, only_acks)
 }
 
 /// Waits for `at`, or forever when there is nothing to wait for.
