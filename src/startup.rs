@@ -146,7 +146,7 @@ impl Application {
             forget_budget: Arc::new(ForgetBudget::default()),
             protection: Protection::new(&config.protection),
             metrics: Metrics::new(),
-            closing: CancellationToken::new(),
+            closing: crate::hub::switch::Switch::new(),
             config,
         };
         Ok(Application {

@@ -4,7 +4,6 @@
 use std::sync::Arc;
 
 use tokio::sync::Semaphore;
-use tokio_util::sync::CancellationToken;
 
 use crate::{
     abuse::Protection,
@@ -37,5 +36,5 @@ pub struct AppState {
     pub protection: Protection,
     pub metrics: Metrics,
     /// Fires on shutdown once the hub has told every chat: every socket then closes.
-    pub closing: CancellationToken,
+    pub closing: crate::hub::switch::Switch,
 }

@@ -23,6 +23,7 @@ mod roster;
 mod snapshots;
 mod state;
 mod supervise;
+pub mod switch;
 pub mod text;
 mod tickets;
 mod transcript;

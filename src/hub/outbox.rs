@@ -17,8 +17,8 @@ use std::{
 };
 
 use tokio::sync::Notify;
-use tokio_util::sync::CancellationToken;
 
+use super::switch::Switch;
 use crate::{error::ErrorCode, protocol::Version};
 
 static NEXT_CONNECTION: AtomicU64 = AtomicU64::new(1);
@@ -68,7 +68,7 @@ pub struct Outbox {
     queue: Arc<Queue>,
     latest: Arc<Latest>,
     /// Cancelled when the hub gives up on this connection (slow consumer, replaced).
-    kill: CancellationToken,
+    kill: Switch,
     /// The protocol the client on this connection speaks.
     version: Version,
 }
@@ -134,7 +134,7 @@ impl Drop for Receiver {
 pub struct Inbox {
     pub rx: Receiver,
     pub latest: Arc<Latest>,
-    pub kill: CancellationToken,
+    pub kill: Switch,
 }
 
 impl Outbox {
@@ -146,7 +146,7 @@ impl Outbox {
             taken: Notify::new(),
             closed: AtomicBool::new(false),
         });
-        let kill = CancellationToken::new();
+        let kill = Switch::new();
         let id = NEXT_CONNECTION.fetch_add(1, Ordering::Relaxed);
         let latest = Arc::new(Latest::default());
         (

@@ -9,7 +9,6 @@ use axum::extract::ws::{Message, WebSocket};
 use futures_util::{future::FusedFuture, stream::SplitStream, FutureExt, StreamExt};
 use serde::Serialize;
 use tokio_tungstenite::tungstenite;
-use tokio_util::sync::CancellationToken;
 
 use super::{
     probe::{Pong, Probe},
@@ -21,6 +20,7 @@ use crate::{
     error::ErrorCode,
     hub::{
         outbox::{Inbox, Outbox},
+        switch::Switch,
         text::ClientId,
     },
     metrics::{Metrics, Reason},
@@ -141,11 +141,11 @@ pub async fn run(
     inbox: Inbox,
     limits: Limits,
     session: &mut impl Session,
-    closing: CancellationToken,
+    closing: Switch,
     metrics: &Metrics,
 ) {
     let (sink, mut stream) = socket.split();
-    let stop_writer = CancellationToken::new();
+    let stop_writer = Switch::new();
     let killed = inbox.kill.clone();
     let probe = limits.stall_after.map_or_else(Probe::off, Probe::new);
     let writer = write_loop(

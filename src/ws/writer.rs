@@ -8,12 +8,14 @@ use std::time::Duration;
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use futures_util::{stream::SplitSink, SinkExt};
 use tokio::time::Instant;
-use tokio_util::sync::CancellationToken;
 
 use super::{conn::Limits, probe::Probe};
 use crate::{
     error::ErrorCode,
-    hub::outbox::{Frame, Inbox},
+    hub::{
+        outbox::{Frame, Inbox},
+        switch::Switch,
+    },
     metrics::{Metrics, Reason},
 };
 
@@ -30,7 +32,7 @@ pub(super) async fn write_loop(
     mut sink: SplitSink<WebSocket, Message>,
     mut inbox: Inbox,
     limits: Limits,
-    stop: CancellationToken,
+    stop: Switch,
     metrics: Metrics,
     probe: Probe,
 ) {
@@ -132,7 +134,7 @@ pub(super) async fn write_loop(
 struct Writer<'a> {
     sink: &'a mut SplitSink<WebSocket, Message>,
     timeout: Duration,
-    kill: &'a CancellationToken,
+    kill: &'a Switch,
 }
 
 impl Writer<'_> {
