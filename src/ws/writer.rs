@@ -89,30 +89,34 @@ pub(super) async fn write_loop(
                 flush_at.get_or_insert_with(|| Instant::now() + SNAPSHOT_DEBOUNCE);
                 continue;
             }
-            _ = sleep_until_some(held_until) => {
-                held_until = None;
-                let mut acks = std::mem::take(&mut held);
-                acks.extend(probe.ping_if_due(Instant::now()));
-                if let Err(last) = out.send_all(acks).await {
+            // One timer for held acks, due snapshots and the stall probe: each `Sleep` is part
+            // of every connection's memory.
+            _ = sleep_until_some([held_until, flush_at, probe.due_at()].into_iter().flatten().min()) => {
+                let now = Instant::now();
+                let snapshots_due = flush_at.is_some_and(|at| at <= now);
+                let mut batch = Vec::new();
+                if snapshots_due || held_until.is_some_and(|at| at <= now) {
+                    held_until = None;
+                    batch.append(&mut held);
+                }
+                if snapshots_due {
+                    flush_at = None;
+                    batch.extend(inbox.latest.take().iter().map(|t| Message::Text(t.as_ref().into())));
+                }
+                if !batch.is_empty() || probe.due_at().is_some_and(|at| at <= now) {
+                    batch.extend(probe.ping_if_due(now));
+                }
+                if batch.is_empty() {
+                    continue;
+                }
+                if let Err(last) = out.send_all(batch).await {
+                    if last.is_none() {
+                        metrics.rejected(Reason::write_timeout);
+                    }
                     break 'frames last;
                 }
                 continue;
             }
-            _ = sleep_until_some(flush_at) => {
-                flush_at = None;
-                held_until = None;
-                let mut snapshots = std::mem::take(&mut held);
-                snapshots.extend(inbox.latest.take().iter().map(|t| Message::Text(t.as_ref().into())));
-                snapshots.extend(probe.ping_if_due(Instant::now()));
-                if let Err(last) = out.send_all(snapshots).await {
-                    break 'frames last;
-                }
-                continue;
-            }
-            _ = sleep_until_some(probe.due_at()) => match probe.ping_if_due(Instant::now()) {
-                Some(ping) => ping,
-                None => continue,
-            },
             // The keep-alive doubles as a probe, so a quiet chat's stall is noticed too.
             _ = ping.tick() => probe.ping_if_due(Instant::now()).unwrap_or(Message::Ping(Default::default())),
         };
