@@ -189,14 +189,7 @@ async fn advocate(
         }
         anyhow::Ok(ws)
     };
-    let mut ws = match setup.await {
-        Ok(ws) => ws,
-        Err(e) => {
-            let _ = ready.send(Err(anyhow!("advocate {i}: {e:#}"))).await;
-            return Err(e);
-        }
-    };
-    let _ = ready.send(Ok(i)).await;
+    let mut ws = report_setup(setup.await, &ready, "advocate", i).await?;
 
     let mut stats = EchoerStats::default();
     let mut chats: Vec<String> = Vec::new();
@@ -322,14 +315,7 @@ async fn chatter(
         }
         anyhow::Ok(ws)
     };
-    let mut ws = match setup.await {
-        Ok(ws) => ws,
-        Err(e) => {
-            let _ = ready.send(Err(anyhow!("chatter {i}: {e:#}"))).await;
-            return Err(e);
-        }
-    };
-    let _ = ready.send(Ok(i)).await;
+    let mut ws = report_setup(setup.await, &ready, "chatter", i).await?;
     drop(ready);
 
     let plan = wait_for_plan(&mut ws, &mut plan_rx, &format!("chatter {i}")).await?;
@@ -358,5 +344,25 @@ fn hear(frame: &Value) -> Heard {
         "error" => Heard::Error(frame["code"].as_str().unwrap_or("?").to_string()),
         "ended" => Heard::Ended,
         _ => Heard::Other,
+    }
+}
+
+/// Tells the waiting setup how this side's set-up went (`who` `i` names it in an error) and
+/// passes the socket on.
+async fn report_setup<T>(
+    setup: Result<T>,
+    ready: &mpsc::Sender<Result<usize>>,
+    who: &str,
+    i: usize,
+) -> Result<T> {
+    match setup {
+        Ok(ws) => {
+            let _ = ready.send(Ok(i)).await;
+            Ok(ws)
+        }
+        Err(e) => {
+            let _ = ready.send(Err(anyhow!("{who} {i}: {e:#}"))).await;
+            Err(e)
+        }
     }
 }
