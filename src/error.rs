@@ -1,8 +1,8 @@
 //! Stable error codes shared by both sockets and the HTTP API (`docs/protocol.md` lists them).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     MalformedJson,
@@ -27,6 +27,11 @@ pub enum ErrorCode {
     Replaced,
     SessionExpired,
     ServerClosing,
+    /// Close reason (1012): this node is restarting or lost touch with the rest of the cluster;
+    /// reconnect (another node answers) and `resume`.
+    NodeLeaving,
+    /// 503: this node of a cluster cannot reach the node that runs the chats right now.
+    ClusterUnavailable,
     InvalidRequest,
     InvalidCredentials,
     NotLoggedIn,

@@ -45,7 +45,7 @@ impl Role {
 }
 
 /// A staff member as the hub and the HTTP layer need them (no password material).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Staff {
     pub id: Uuid,
     pub username: String,

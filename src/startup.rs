@@ -9,6 +9,7 @@ use tokio_util::sync::CancellationToken;
 use crate::{
     abuse::{self, Protection},
     auth::Auth,
+    cluster::{Cluster, Coordinator},
     config::Config,
     forms::{ForgetBudget, Forms},
     hub::{self, Hub, Settings},
@@ -30,6 +31,8 @@ pub enum StartupError {
     },
     #[error(transparent)]
     Tls(#[from] crate::serve::tls::TlsError),
+    #[error(transparent)]
+    Cluster(#[from] crate::cluster::ClusterError),
 }
 
 /// Starts a graceful shutdown from anywhere (signal handler, tests).
@@ -136,7 +139,14 @@ impl Application {
         );
         let hub = Hub::new(settings);
         let live = LiveSettings::start(Arc::clone(&config), current, store.clone(), hub.clone())?;
+        let shutdown = CancellationToken::new();
+        let cluster = match config.cluster.enabled() {
+            true => Some(Cluster::join(&config.cluster, &config.store, shutdown.clone()).await?),
+            false => None,
+        };
         let state = AppState {
+            coordinator: Coordinator::new(hub.clone(), cluster.clone()),
+            cluster,
             hub,
             settings: live,
             auth: Auth::new(store, &config.auth, clock)?,
@@ -153,7 +163,7 @@ impl Application {
             listener,
             port,
             state,
-            shutdown: CancellationToken::new(),
+            shutdown,
             metrics_listener,
             max_connections,
             tls,
@@ -202,6 +212,19 @@ impl Application {
                 shutdown.clone(),
             ))
         });
+        if let Some(cluster) = &state.cluster {
+            let host = state.clone();
+            cluster
+                .serve(
+                    state.coordinator.clone(),
+                    move |opened| {
+                        tokio::spawn(crate::ws::hosted::run(host.clone(), opened));
+                    },
+                    state.settings.clone(),
+                )
+                .await
+                .map_err(std::io::Error::other)?;
+        }
         let router = crate::http::routes(state.clone()).with_state(state.clone());
         tracing::info!(port, "listening");
 
@@ -210,6 +233,7 @@ impl Application {
         // has told every chat and console why (then `closing` closes every other socket).
         let stop_accepting = CancellationToken::new();
         let announce = {
+            let cluster = state.cluster.clone();
             let (hub, closing, stop_accepting) = (
                 state.hub.clone(),
                 state.closing.clone(),
@@ -218,6 +242,10 @@ impl Application {
             let shutdown = shutdown.clone();
             tokio::spawn(async move {
                 shutdown.cancelled().await;
+                if let Some(cluster) = &cluster {
+                    // This node's people reconnect to another node and resume.
+                    cluster.release_sockets();
+                }
                 hub.shutdown();
                 closing.cancel();
                 stop_accepting.cancel();

@@ -8,6 +8,7 @@ use tokio::sync::Semaphore;
 use crate::{
     abuse::Protection,
     auth::Auth,
+    cluster::{Cluster, Coordinator},
     config::Config,
     forms::{ForgetBudget, Forms},
     hub::Hub,
@@ -20,7 +21,12 @@ use crate::{
 #[derive(Clone)]
 pub struct AppState {
     pub config: Arc<Config>,
+    /// This node's hub. In cluster mode only the coordinator's runs chats: see `coordinator`.
     pub hub: Hub,
+    /// The hub that decides, here or on the cluster's coordinator (what HTTP handlers ask).
+    pub coordinator: Coordinator,
+    /// This node's place in a cluster; `None` on a node of its own.
+    pub cluster: Option<Cluster>,
     /// What admins changed while Haven runs, over `config` (crate::settings).
     pub settings: LiveSettings,
     pub auth: Auth,

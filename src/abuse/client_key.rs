@@ -23,6 +23,17 @@ pub const ROTATE_EVERY: Duration = Duration::from_secs(3600);
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ClientKey([u8; 16]);
 
+impl ClientKey {
+    /// The key as it crosses to the coordinator in cluster mode (still only a keyed hash).
+    pub fn to_bytes(self) -> [u8; 16] {
+        self.0
+    }
+
+    pub fn from_bytes(bytes: [u8; 16]) -> ClientKey {
+        ClientKey(bytes)
+    }
+}
+
 impl std::fmt::Debug for ClientKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("ClientKey(..)")

@@ -37,6 +37,9 @@ pub enum ConfigError {
 pub struct Config {
     pub server: ServerConfig,
     pub store: crate::store::config::StoreConfig,
+    /// Several nodes on NATS and PostgreSQL (docs/cluster.md); empty `nats_url`: one node.
+    #[serde(default)]
+    pub cluster: crate::cluster::ClusterConfig,
     pub program: ProgramConfig,
     pub chat: ChatConfig,
     pub limits: LimitsConfig,

@@ -116,6 +116,9 @@ impl Config {
         self.store
             .validate()
             .map_err(|(key, reason)| ConfigError::Invalid { key, reason })?;
+        self.cluster
+            .validate(self.store.uses_postgres())
+            .map_err(|(key, reason)| ConfigError::Invalid { key, reason })?;
         if self.server.tls_cert_file.is_empty() != self.server.tls_key_file.is_empty() {
             let key = if self.server.tls_cert_file.is_empty() {
                 "server.tls_cert_file"

@@ -63,7 +63,7 @@ pub async fn list_staff(
         .store
         .call(move |s| Ok((s.list_staff()?, s.session_counts(now)?)))
         .await?;
-    let presence = state.hub.presence();
+    let presence = state.coordinator.presence().await;
     let sessions: std::collections::HashMap<_, _> = sessions.into_iter().collect();
     Ok(Json(
         accounts
@@ -303,6 +303,7 @@ pub async fn set_profile(
         .await?;
         // A connected advocate's limit changes at once (claims, auto-assign, snapshots).
         state.settings.staff_max_chats_changed(target, max);
+        state.coordinator.settings_changed().await;
     }
     Ok(StatusCode::NO_CONTENT)
 }

@@ -35,6 +35,8 @@ pub enum ApiError {
     Busy,
     #[error("Haven's database is not answering; try again in a minute.")]
     StoreUnavailable,
+    #[error("This Haven node cannot reach the rest of its cluster; try again in a moment.")]
+    ClusterUnavailable,
     #[error("{0}")]
     WeakPassword(&'static str),
     #[error("Choose a new password first.")]
@@ -115,6 +117,10 @@ impl ApiError {
             ApiError::StoreUnavailable => {
                 (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::StoreUnavailable)
             }
+            ApiError::ClusterUnavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::ClusterUnavailable,
+            ),
             ApiError::WeakPassword(_) => (StatusCode::BAD_REQUEST, ErrorCode::WeakPassword),
             ApiError::PasswordChangeRequired => {
                 (StatusCode::FORBIDDEN, ErrorCode::PasswordChangeRequired)
@@ -163,6 +169,9 @@ impl IntoResponse for ApiError {
             }
             ApiError::StoreUnavailable | ApiError::Busy => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            }
+            ApiError::ClusterUnavailable => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from_static("2"));
             }
             ApiError::MethodNotAllowed => {
                 headers.insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));

@@ -142,8 +142,16 @@ pub async fn submit(
     };
     let window = state.forms.survey_window();
     let ticket = state
-        .hub
+        .coordinator
         .take_form_ticket(&submission.token, slot, window)
+        .await
+        .map_err(|_| {
+            FormApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "cluster_unavailable",
+                "This Haven node cannot reach the rest of its cluster; try again in a moment.",
+            )
+        })?
         .map_err(|error| match error {
             TicketError::NoChat => FormApiError::new(
                 StatusCode::FORBIDDEN,
@@ -160,7 +168,7 @@ pub async fn submit(
             ),
         })?;
     if checked.under_13 {
-        state.hub.mark_under_13(&submission.token);
+        state.coordinator.mark_under_13(&submission.token).await;
     }
     match state.forms.store(kind, ticket, checked).await {
         Ok(Outcome::Stored { deletion_code }) => Ok((
@@ -170,7 +178,10 @@ pub async fn submit(
             .into_response()),
         Ok(Outcome::NotStored) => Ok(Json(json!({ "stored": false })).into_response()),
         Err(error) => {
-            state.hub.return_form_ticket(&submission.token, slot);
+            state
+                .coordinator
+                .return_form_ticket(&submission.token, slot)
+                .await;
             Err(FormApiError::internal(error))
         }
     }

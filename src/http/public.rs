@@ -11,8 +11,21 @@ use serde_json::{json, Value};
 
 use crate::{hub::hours::unix_now, state::AppState};
 
-pub async fn healthz() -> Json<Value> {
-    Json(json!({ "status": "ok" }))
+/// `ok` on a node of its own. In a cluster, also what this node can reach: 503 `unhealthy`
+/// while it cannot reach NATS, PostgreSQL or a coordinator, so that a load balancer sends
+/// nobody here meanwhile (docs/cluster.md).
+pub async fn healthz(State(state): State<AppState>) -> axum::response::Response {
+    use axum::{http::StatusCode, response::IntoResponse};
+    let Some(cluster) = &state.cluster else {
+        return Json(json!({ "status": "ok" })).into_response();
+    };
+    let health = cluster.health();
+    let (status, word) = if health.ready() {
+        (StatusCode::OK, "ok")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "unhealthy")
+    };
+    (status, Json(json!({ "status": word, "cluster": health }))).into_response()
 }
 
 #[derive(Debug, Deserialize)]
@@ -57,7 +70,8 @@ pub async fn config(
             })
         })
         .collect();
-    let open_now = state.hub.is_open_now();
+    let service = state.coordinator.service().await;
+    let open_now = service.open_now;
     let next_open_at = state
         .hub
         .program()
@@ -86,7 +100,7 @@ pub async fn config(
         "languages": program.languages,
         "queues": queues,
         "open_now": open_now,
-        "on_duty": open_now && state.hub.on_duty() > 0,
+        "on_duty": open_now && service.on_duty > 0,
         "next_open_at": next_open_at,
         "page": {
             "forget_on_pagehide": config.chatter_page.forget_on_pagehide,

@@ -92,6 +92,7 @@ pub async fn save(
     let Json(value) = value.map_err(|_| ApiError::InvalidRequest)?;
     let now = state.auth.clock.now();
     let saved = state.settings.save(section, value, actor, now).await?;
+    state.coordinator.settings_changed().await;
     state.auth.audit.record(
         now,
         Some(actor),

@@ -98,7 +98,10 @@ pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Respon
         let staff_id = staff.map(|s| s.staff.id);
         state.auth.logout(token.clone(), staff_id).await;
         if let Some(id) = staff_id {
-            state.hub.staff_signed_out(id, cookie::login_id(&token));
+            state
+                .coordinator
+                .staff_signed_out(id, cookie::login_id(&token))
+                .await;
             tracing::info!(staff = %id, "staff logged out");
         }
     }

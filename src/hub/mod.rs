@@ -42,6 +42,7 @@ pub use advocate::{AdvocateHandle, LoginId, TransferTarget};
 pub use chatter::{ChatterHandle, Hello};
 pub use events::{ChatEvent, EndedBy, Recorder};
 pub use program::ProgramSettings;
+pub use roster::Presence;
 use state::{send, State};
 pub use tickets::{FormSlot, Ticket, TicketError};
 
@@ -302,7 +303,7 @@ pub fn now_ms() -> u64 {
 }
 
 /// Hashes a resume token so the hub never holds a usable token at rest.
-fn token_hash(token: &str) -> [u8; 32] {
+pub fn token_hash(token: &str) -> [u8; 32] {
     use sha2::{Digest, Sha256};
     Sha256::digest(token.as_bytes()).into()
 }

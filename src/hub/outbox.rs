@@ -248,6 +248,11 @@ impl Outbox {
         }
     }
 
+    /// Gives up on the connection at once (its session elsewhere did: cluster mode).
+    pub fn kill(&self) {
+        self.kill.cancel();
+    }
+
     pub fn is_killed(&self) -> bool {
         self.kill.is_cancelled()
     }

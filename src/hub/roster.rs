@@ -35,7 +35,7 @@ impl Advocate {
 }
 
 /// One staff member's presence on the console, for the admin list (issue 9).
-#[derive(Debug, Clone, Copy, serde::Serialize)]
+#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
 pub struct Presence {
     pub online: bool,
     pub available: bool,

@@ -1,10 +1,11 @@
 //! Whether a chat may take a voluntary form: the forms endpoint proves with the resume token
 //! that a real chat exists (so the statistics cannot be stuffed), and each form is taken once.
 //! Nothing links the stored answers back: the hub only answers yes or no and the queue.
+//! Tokens arrive hashed (`hub::token_hash`): in cluster mode they cross to another node.
 
 use std::time::Duration;
 
-use super::{chat::ChatState, token_hash, Hub};
+use super::{chat::ChatState, Hub};
 
 /// Which form a ticket is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,15 +35,12 @@ impl Hub {
     /// `window` ago.
     pub fn take_form_ticket(
         &self,
-        token: &str,
+        token_hash: &[u8; 32],
         slot: FormSlot,
         window: Duration,
     ) -> Result<Ticket, TicketError> {
         let mut state = self.lock();
-        let chat_id = *state
-            .tokens
-            .get(&token_hash(token))
-            .ok_or(TicketError::NoChat)?;
+        let chat_id = *state.tokens.get(token_hash).ok_or(TicketError::NoChat)?;
         let chat = state.chats.get_mut(&chat_id).ok_or(TicketError::NoChat)?;
         if let ChatState::Closed { at } = chat.state {
             if at.elapsed() > window {
@@ -64,9 +62,9 @@ impl Hub {
     }
 
     /// Gives a ticket back when its answers could not be stored, so the person may retry.
-    pub fn return_form_ticket(&self, token: &str, slot: FormSlot) {
+    pub fn return_form_ticket(&self, token_hash: &[u8; 32], slot: FormSlot) {
         let mut state = self.lock();
-        let Some(chat_id) = state.tokens.get(&token_hash(token)).copied() else {
+        let Some(chat_id) = state.tokens.get(token_hash).copied() else {
             return;
         };
         if let Some(chat) = state.chats.get_mut(&chat_id) {
@@ -78,9 +76,9 @@ impl Hub {
     }
 
     /// Remembers, for this chat only and in memory only, that its person is under 13.
-    pub fn mark_under_13(&self, token: &str) {
+    pub fn mark_under_13(&self, token_hash: &[u8; 32]) {
         let mut state = self.lock();
-        let Some(chat_id) = state.tokens.get(&token_hash(token)).copied() else {
+        let Some(chat_id) = state.tokens.get(token_hash).copied() else {
             return;
         };
         if let Some(chat) = state.chats.get_mut(&chat_id) {

@@ -171,6 +171,25 @@ impl LiveSettings {
         })
     }
 
+    /// Reads the saved settings and chat limits again and applies them (cluster mode: an admin
+    /// saved them on another node). Blocking: the store is read here.
+    pub fn reload(&self) -> Result<(), StoreError> {
+        let store = &self.inner.store;
+        let next = effective_at_start(&self.inner.file, store)?;
+        for account in store.list_staff()? {
+            let max = (account.max_chats > 0).then_some(account.max_chats as usize);
+            self.inner.hub.set_max_chats(account.staff.id, max);
+        }
+        let program = ProgramSettings::from_config(&next);
+        *self
+            .inner
+            .current
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = Arc::new(next);
+        self.inner.hub.set_program(program);
+        Ok(())
+    }
+
     /// Tells the hub about a person's new chat limit (0: the configured default).
     pub fn staff_max_chats_changed(&self, staff_id: Uuid, max_chats: u32) {
         self.inner

@@ -5,6 +5,7 @@
 mod chatter;
 mod conn;
 mod console;
+pub mod hosted;
 mod origin;
 mod probe;
 mod rate;
@@ -23,6 +24,7 @@ use axum::{
 use crate::{
     abuse::{proof::Challenge, Connection},
     auth::cookie,
+    cluster::{Opening, Route},
     http::error::ApiError,
     hub::outbox::Outbox,
     metrics::Reason,
@@ -81,20 +83,9 @@ async fn chat_upgrade(
         })?),
         None => None,
     };
-    let client = key.map(|key| chatter::Client {
-        key,
-        protection: state.protection.clone(),
-        metrics: state.metrics.clone(),
-    });
-    let protection = &state.config.protection;
-    let deadlines = chatter::Deadlines {
-        hello: Duration::from_secs(protection.hello_timeout_secs),
-        followup: Duration::from_secs(protection.followup_timeout_secs),
-    };
-    let proof_bits = protection.hello_proof_of_work_bits;
-    let limits = Limits::from_config(&state.config.limits, protection);
+    let route = route(&state)?;
+    let limits = Limits::from_config(&state.config.limits, &state.config.protection);
     let queue_frames = state.config.limits.outbound_queue_frames;
-    let hub = state.hub.clone();
     // A chatter sends a few small frames a minute: a small read buffer keeps a long waiting
     // line cheap (memory per waiting chatter, docs/benchmarks.md).
     let read_buffer = state.config.limits.ws_chatter_read_buffer_bytes;
@@ -103,26 +94,75 @@ async fn chat_upgrade(
             // Held until the socket closes: the TCP connection's place under the cap.
             let _connection = connection;
             let (outbox, inbox) = Outbox::new(queue_frames);
-            let mut session = chatter::ChatterSession::new(hub, deadlines, client);
-            if proof_bits > 0 {
-                session = session.with_challenge(Challenge::new(proof_bits), &outbox);
-            }
             state.metrics.socket_opened(false);
-            conn::run(
-                socket,
-                outbox,
-                inbox,
-                limits,
-                &mut session,
-                state.closing.clone(),
-                &state.metrics,
-            )
-            .await;
+            let closing = state.closing.clone();
+            match route {
+                Route::There(mut tunnel) => {
+                    let client = key.map(|key| key.to_bytes());
+                    tunnel.open(Opening::Chatter { client }, &outbox);
+                    let mut session = hosted::TunnelSession { tunnel };
+                    conn::run(
+                        socket,
+                        outbox,
+                        inbox,
+                        limits,
+                        &mut session,
+                        closing,
+                        &state.metrics,
+                    )
+                    .await;
+                }
+                Route::Here | Route::Nowhere => {
+                    let client = key.map(|key| chatter::Client {
+                        key,
+                        protection: state.protection.clone(),
+                        metrics: state.metrics.clone(),
+                    });
+                    let mut session = new_chatter_session(&state, client, &outbox);
+                    conn::run(
+                        socket,
+                        outbox,
+                        inbox,
+                        limits,
+                        &mut session,
+                        closing,
+                        &state.metrics,
+                    )
+                    .await;
+                }
+            }
             state.metrics.socket_closed(false);
             drop(client_permit);
             drop(permit);
         })
         .into_response())
+}
+
+/// Where a new socket's session runs: here, or on the cluster's coordinator (503 while no
+/// coordinator is known, so that the load balancer or the page tries again).
+fn route(state: &AppState) -> Result<Route, ApiError> {
+    match state.cluster.as_ref().map_or(Route::Here, |c| c.route()) {
+        Route::Nowhere => Err(ApiError::ClusterUnavailable),
+        route => Ok(route),
+    }
+}
+
+/// A chatter's session on this node's hub, with the program's deadlines and proof of work.
+fn new_chatter_session(
+    state: &AppState,
+    client: Option<chatter::Client>,
+    outbox: &Outbox,
+) -> chatter::ChatterSession {
+    let protection = &state.config.protection;
+    let deadlines = chatter::Deadlines {
+        hello: Duration::from_secs(protection.hello_timeout_secs),
+        followup: Duration::from_secs(protection.followup_timeout_secs),
+    };
+    let session = chatter::ChatterSession::new(state.hub.clone(), deadlines, client);
+    match protection.hello_proof_of_work_bits {
+        0 => session,
+        bits => session.with_challenge(Challenge::new(bits), outbox),
+    }
 }
 
 /// The console's upgrade query: `?v=2` asks for protocol version 2.
@@ -175,15 +215,14 @@ async fn console_upgrade(
         .without_probes();
     let queue_frames = state.config.limits.outbound_queue_frames;
     let read_buffer = state.config.limits.ws_read_buffer_bytes;
+    let route = route(&state)?;
     Ok(limited(upgrade, &state, read_buffer)
         .on_upgrade(move |socket| async move {
             let _connection = connection;
             let (outbox, inbox) = Outbox::new(queue_frames);
             let outbox = outbox.speaking(version);
             let staff_id = staff.id;
-            let me = state
-                .hub
-                .advocate_connect(staff, cookie::login_id(&token), &outbox);
+            let login = cookie::login_id(&token);
             // Notice a session that ended elsewhere (expiry, logout in another tab).
             let watch = tokio::spawn(watch_session(
                 state.clone(),
@@ -191,19 +230,44 @@ async fn console_upgrade(
                 staff_id,
                 outbox.clone(),
             ));
-            let mut session = console::ConsoleSession::new(state.hub.clone(), me)
-                .audited(state.auth.clone(), staff_id);
             state.metrics.socket_opened(true);
-            conn::run(
-                socket,
-                outbox,
-                inbox,
-                limits,
-                &mut session,
-                state.closing.clone(),
-                &state.metrics,
-            )
-            .await;
+            let closing = state.closing.clone();
+            match route {
+                Route::There(mut tunnel) => {
+                    let opening = Opening::Console {
+                        staff,
+                        login: login.0,
+                        version: version.number(),
+                    };
+                    tunnel.open(opening, &outbox);
+                    let mut session = hosted::TunnelSession { tunnel };
+                    conn::run(
+                        socket,
+                        outbox,
+                        inbox,
+                        limits,
+                        &mut session,
+                        closing,
+                        &state.metrics,
+                    )
+                    .await;
+                }
+                Route::Here | Route::Nowhere => {
+                    let me = state.hub.advocate_connect(staff, login, &outbox);
+                    let mut session = console::ConsoleSession::new(state.hub.clone(), me)
+                        .audited(state.auth.clone(), staff_id);
+                    conn::run(
+                        socket,
+                        outbox,
+                        inbox,
+                        limits,
+                        &mut session,
+                        closing,
+                        &state.metrics,
+                    )
+                    .await;
+                }
+            }
             state.metrics.socket_closed(true);
             watch.abort();
         })
@@ -240,8 +304,9 @@ async fn watch_session(state: AppState, token: String, staff_id: uuid::Uuid, out
             // without asking the database, which may not have caught up yet.
             tracing::info!(staff = %staff_id, "staff session revoked; closing console");
             state
-                .hub
-                .staff_signed_out(staff_id, cookie::login_id(&token));
+                .coordinator
+                .staff_signed_out(staff_id, cookie::login_id(&token))
+                .await;
             return;
         }
         let live = match state.auth.session(token.clone()).await {
@@ -254,8 +319,9 @@ async fn watch_session(state: AppState, token: String, staff_id: uuid::Uuid, out
         }
         tracing::info!(staff = %staff_id, "staff session ended; closing console");
         state
-            .hub
-            .staff_session_lapsed(staff_id, cookie::login_id(&token));
+            .coordinator
+            .staff_session_lapsed(staff_id, cookie::login_id(&token))
+            .await;
         return;
     }
 }

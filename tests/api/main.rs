@@ -13,6 +13,7 @@ mod backpressure;
 mod bad_input;
 mod chatter_page;
 mod claim_race;
+mod cluster;
 mod config;
 mod console_continuity;
 mod disk;

@@ -19,6 +19,7 @@
 mod audit;
 mod forms;
 mod keys;
+pub mod lock;
 pub(crate) mod migrations;
 pub mod scratch;
 mod sessions;
@@ -48,30 +49,11 @@ impl Postgres {
     /// Connects (waiting at most `wait` for the first connection), then migrates. Errors
     /// name the host and database, never the password.
     pub fn connect(config: &StoreConfig, wait: Duration) -> Result<Postgres, StoreError> {
-        let mut pg = config
-            .postgres_config()
-            .map_err(|reason| StoreError::Connect {
-                target: "store.postgres_url".into(),
-                reason,
-            })?;
-        let target = describe(&pg);
+        let (pg, tls, target) = client_config(config, wait)?;
         let connect_error = |reason: String| StoreError::Connect {
             target: target.clone(),
             reason,
         };
-        if !config.postgres_password_file.as_os_str().is_empty() {
-            let text = std::fs::read_to_string(&config.postgres_password_file).map_err(|e| {
-                connect_error(format!(
-                    "store.postgres_password_file {} cannot be read: {e}",
-                    config.postgres_password_file.display()
-                ))
-            })?;
-            pg.password(text.lines().next().unwrap_or("").trim_end_matches('\r'));
-        }
-        pg.application_name("haven");
-        pg.connect_timeout(wait);
-        pg.keepalives(true);
-        let tls = tls::configure(&mut pg, config).map_err(connect_error)?;
         let manager = PostgresConnectionManager::new(pg, tls);
         let pool = off_the_async_threads(|| {
             r2d2::Pool::builder()
@@ -109,6 +91,39 @@ impl Postgres {
             })
         })
     }
+}
+
+/// The client settings `[store]` names (password file, TLS, timeouts) and a description of
+/// the target for messages: the pool's, and the coordinator lock's own connection.
+fn client_config(
+    config: &StoreConfig,
+    wait: Duration,
+) -> Result<(postgres::Config, MakeRustlsConnect, String), StoreError> {
+    let mut pg = config
+        .postgres_config()
+        .map_err(|reason| StoreError::Connect {
+            target: "store.postgres_url".into(),
+            reason,
+        })?;
+    let target = describe(&pg);
+    let connect_error = |reason: String| StoreError::Connect {
+        target: target.clone(),
+        reason,
+    };
+    if !config.postgres_password_file.as_os_str().is_empty() {
+        let text = std::fs::read_to_string(&config.postgres_password_file).map_err(|e| {
+            connect_error(format!(
+                "store.postgres_password_file {} cannot be read: {e}",
+                config.postgres_password_file.display()
+            ))
+        })?;
+        pg.password(text.lines().next().unwrap_or("").trim_end_matches('\r'));
+    }
+    pg.application_name("haven");
+    pg.connect_timeout(wait);
+    pg.keepalives(true);
+    let tls = tls::configure(&mut pg, config).map_err(connect_error)?;
+    Ok((pg, tls, target))
 }
 
 impl Drop for Postgres {
