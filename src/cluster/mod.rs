@@ -20,7 +20,9 @@ mod calls;
 mod config;
 mod election;
 mod gateway;
+mod heartbeat;
 mod host;
+mod nats;
 mod wire;
 
 use std::{
@@ -118,10 +120,10 @@ impl Cluster {
     ) -> Result<Cluster, ClusterError> {
         let node = Uuid::new_v4();
         let name = match config.node_name.trim() {
-            "" => hostname(),
+            "" => nats::hostname(),
             name => name.to_owned(),
         };
-        let nats = connect_nats(config, &name).await?;
+        let nats = nats::connect(config, &name).await?;
         let cluster = Cluster {
             inner: Arc::new(Inner {
                 node,
@@ -243,67 +245,6 @@ impl Cluster {
         )
     }
 
-    /// Says this node is alive every heartbeat, hears the others, and notices a coordinator
-    /// that changed or went silent (the gateway's sockets bound to it are then closed) and
-    /// gateways that went silent (their sockets' sessions here are then disconnected).
-    async fn heartbeat(self, mut beats: async_nats::Subscriber) {
-        use futures_util::StreamExt;
-        let i = &self.inner;
-        let mut every = tokio::time::interval(i.config.heartbeat());
-        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                _ = every.tick() => {
-                    let beat = wire::Beat { node: i.node, coordinating: self.is_coordinating() };
-                    if let Ok(payload) = serde_json::to_vec(&beat) {
-                        self.publish(i.subjects.beat(), payload).await;
-                    }
-                    self.notice_changes();
-                }
-                message = beats.next() => {
-                    let Some(message) = message else { return };
-                    let Ok(beat) = serde_json::from_slice::<wire::Beat>(&message.payload) else {
-                        continue;
-                    };
-                    if beat.node == i.node {
-                        continue;
-                    }
-                    lock(&i.heard_nodes).insert(beat.node, Instant::now());
-                    if beat.coordinating {
-                        *lock(&i.heard_coordinator) = Some((beat.node, Instant::now()));
-                    }
-                }
-            }
-        }
-    }
-
-    fn notice_changes(&self) {
-        let i = &self.inner;
-        let timeout = i.config.node_timeout();
-        let silent: Vec<Uuid> = {
-            let mut nodes = lock(&i.heard_nodes);
-            let silent = nodes
-                .iter()
-                .filter(|(_, at)| at.elapsed() >= timeout)
-                .map(|(node, _)| *node)
-                .collect::<Vec<_>>();
-            for node in &silent {
-                nodes.remove(node);
-            }
-            silent
-        };
-        for node in silent {
-            tracing::warn!(node = %node, "a node went silent; its sockets count as disconnected");
-            i.host.node_gone(node);
-        }
-        let current = if self.nats_connected() {
-            self.coordinator()
-        } else {
-            None
-        };
-        i.gateway.keep_only(current);
-    }
-
     /// What the election thread found.
     fn set_coordinating(&self, on: bool) {
         let was = self.inner.coordinating.swap(on, Ordering::AcqRel);
@@ -365,60 +306,4 @@ async fn reload_settings(
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|h| h.trim().to_owned())
-        .ok()
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "haven".into())
-}
-
-async fn connect_nats(
-    config: &ClusterConfig,
-    name: &str,
-) -> Result<async_nats::Client, ClusterError> {
-    let first_line = |path: &std::path::Path, key: &str| {
-        std::fs::read_to_string(path)
-            .map(|text| text.lines().next().unwrap_or("").trim_end().to_owned())
-            .map_err(|e| {
-                ClusterError::Config(format!("{key} {} cannot be read: {e}", path.display()))
-            })
-    };
-    let mut options = async_nats::ConnectOptions::new()
-        .name(format!("haven {name}"))
-        .retry_on_initial_connect()
-        .max_reconnects(None)
-        .ping_interval(config.heartbeat() * 4)
-        .connection_timeout(config.node_timeout());
-    if !config.nats_password_file.as_os_str().is_empty() {
-        let password = first_line(&config.nats_password_file, "cluster.nats_password_file")?;
-        options = options.user_and_password(config.nats_user.clone(), password);
-    } else if !config.nats_token_file.as_os_str().is_empty() {
-        options = options.token(first_line(
-            &config.nats_token_file,
-            "cluster.nats_token_file",
-        )?);
-    }
-    if config.nats_tls {
-        options = options.require_tls(true);
-    }
-    if !config.nats_ca_file.as_os_str().is_empty() {
-        options = options.add_root_certificates(config.nats_ca_file.clone());
-    }
-    let urls: Vec<async_nats::ServerAddr> = config
-        .nats_url
-        .split(',')
-        .map(str::trim)
-        .filter(|u| !u.is_empty())
-        .map(|u| {
-            u.parse()
-                .map_err(|_| ClusterError::Config("cluster.nats_url is not a NATS URL".into()))
-        })
-        .collect::<Result<_, _>>()?;
-    options
-        .connect(urls)
-        .await
-        .map_err(|e| ClusterError::Nats(e.to_string()))
 }

@@ -140,7 +140,7 @@ pub async fn run(
     outbox: Outbox,
     inbox: Inbox,
     limits: Limits,
-    session: &mut impl Session,
+    session: &mut (impl Session + ?Sized),
     closing: Switch,
     metrics: &Metrics,
 ) {
@@ -247,7 +247,7 @@ async fn read_loop(
     stream: &mut SplitStream<WebSocket>,
     outbox: &Outbox,
     limits: Limits,
-    session: &mut impl Session,
+    session: &mut (impl Session + ?Sized),
     metrics: &Metrics,
     probe: &Probe,
 ) -> Ending {

@@ -96,21 +96,11 @@ async fn chat_upgrade(
             let (outbox, inbox) = Outbox::new(queue_frames);
             state.metrics.socket_opened(false);
             let closing = state.closing.clone();
-            match route {
+            let mut session: Box<dyn conn::Session + Send> = match route {
                 Route::There(mut tunnel) => {
                     let client = key.map(|key| key.to_bytes());
                     tunnel.open(Opening::Chatter { client }, &outbox);
-                    let mut session = hosted::TunnelSession { tunnel };
-                    conn::run(
-                        socket,
-                        outbox,
-                        inbox,
-                        limits,
-                        &mut session,
-                        closing,
-                        &state.metrics,
-                    )
-                    .await;
+                    Box::new(hosted::TunnelSession { tunnel })
                 }
                 Route::Here | Route::Nowhere => {
                     let client = key.map(|key| chatter::Client {
@@ -118,19 +108,20 @@ async fn chat_upgrade(
                         protection: state.protection.clone(),
                         metrics: state.metrics.clone(),
                     });
-                    let mut session = new_chatter_session(&state, client, &outbox);
-                    conn::run(
-                        socket,
-                        outbox,
-                        inbox,
-                        limits,
-                        &mut session,
-                        closing,
-                        &state.metrics,
-                    )
-                    .await;
+                    Box::new(new_chatter_session(&state, client, &outbox))
                 }
-            }
+            };
+            let metrics = &state.metrics;
+            conn::run(
+                socket,
+                outbox,
+                inbox,
+                limits,
+                &mut *session,
+                closing,
+                metrics,
+            )
+            .await;
             state.metrics.socket_closed(false);
             drop(client_permit);
             drop(permit);
@@ -232,7 +223,7 @@ async fn console_upgrade(
             ));
             state.metrics.socket_opened(true);
             let closing = state.closing.clone();
-            match route {
+            let mut session: Box<dyn conn::Session + Send> = match route {
                 Route::There(mut tunnel) => {
                     let opening = Opening::Console {
                         staff,
@@ -240,34 +231,26 @@ async fn console_upgrade(
                         version: version.number(),
                     };
                     tunnel.open(opening, &outbox);
-                    let mut session = hosted::TunnelSession { tunnel };
-                    conn::run(
-                        socket,
-                        outbox,
-                        inbox,
-                        limits,
-                        &mut session,
-                        closing,
-                        &state.metrics,
-                    )
-                    .await;
+                    Box::new(hosted::TunnelSession { tunnel })
                 }
                 Route::Here | Route::Nowhere => {
                     let me = state.hub.advocate_connect(staff, login, &outbox);
-                    let mut session = console::ConsoleSession::new(state.hub.clone(), me)
+                    let session = console::ConsoleSession::new(state.hub.clone(), me)
                         .audited(state.auth.clone(), staff_id);
-                    conn::run(
-                        socket,
-                        outbox,
-                        inbox,
-                        limits,
-                        &mut session,
-                        closing,
-                        &state.metrics,
-                    )
-                    .await;
+                    Box::new(session)
                 }
-            }
+            };
+            let metrics = &state.metrics;
+            conn::run(
+                socket,
+                outbox,
+                inbox,
+                limits,
+                &mut *session,
+                closing,
+                metrics,
+            )
+            .await;
             state.metrics.socket_closed(true);
             watch.abort();
         })
