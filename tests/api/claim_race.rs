@@ -1,20 +1,9 @@
 //! Claims are atomic, capacity is respected, auto-assign is fair.
 
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::common::spawn_app_with;
 use crate::support::*;
-
-/// Read until this advocate's fate for `chat_id` is known: `assigned` or an `error` about it.
-async fn outcome(advocate: &mut Staff, chat_id: &str) -> Value {
-    let chat_id = chat_id.to_string();
-    advocate
-        .client
-        .until(&format!("`assigned` or `error` for {chat_id}"), |f| {
-            (f["type"] == "assigned" && f["chat_id"] == chat_id.as_str()) || f["type"] == "error"
-        })
-        .await
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_advocates_racing_for_one_chatter_never_both_get_it() {
@@ -33,21 +22,13 @@ async fn two_advocates_racing_for_one_chatter_never_both_get_it() {
         let chat_id = sam.chat_id_tagged(&tag).await;
         assert_eq!(alex.chat_id_tagged(&tag).await, chat_id);
 
-        let claim = json!({"type": "claim", "chat_id": chat_id});
-        tokio::join!(sam.client.send(claim.clone()), alex.client.send(claim));
-        let (a, b) = tokio::join!(outcome(&mut sam, &chat_id), outcome(&mut alex, &chat_id));
-        let (winner, loser) = match (a["type"].as_str(), b["type"].as_str()) {
-            (Some("assigned"), Some("error")) => {
-                sam_wins += 1;
-                (&mut sam, b)
-            }
-            (Some("error"), Some("assigned")) => {
-                alex_wins += 1;
-                (&mut alex, a)
-            }
-            _ => panic!("round {round}: exactly one claim wins; got\n  sam: {a}\n  alex: {b}"),
+        let winner = if race_for(&mut sam, &mut alex, &chat_id, round).await {
+            sam_wins += 1;
+            &mut sam
+        } else {
+            alex_wins += 1;
+            &mut alex
         };
-        assert_eq!(loser["code"], "already_claimed", "round {round}: {loser}");
         let joined = chatter.client.expect("joined").await;
         assert_eq!(joined["advocate"], winner.display_name.as_str());
         winner.end(&chat_id).await;

@@ -334,6 +334,38 @@ impl Client {
     }
 }
 
+/// Read until this advocate's fate for `chat_id` is known: `assigned` or an `error` about it.
+pub async fn claim_outcome(advocate: &mut Staff, chat_id: &str) -> Value {
+    let chat_id = chat_id.to_string();
+    advocate
+        .client
+        .until(&format!("`assigned` or `error` for {chat_id}"), |f| {
+            (f["type"] == "assigned" && f["chat_id"] == chat_id.as_str()) || f["type"] == "error"
+        })
+        .await
+}
+
+/// Both advocates claim `chat_id` at the same moment: exactly one wins, the other hears
+/// `already_claimed`. Whether `first` won.
+pub async fn race_for(first: &mut Staff, second: &mut Staff, chat_id: &str, round: usize) -> bool {
+    let claim = json!({"type": "claim", "chat_id": chat_id});
+    tokio::join!(first.client.send(claim.clone()), second.client.send(claim));
+    let (a, b) = tokio::join!(
+        claim_outcome(first, chat_id),
+        claim_outcome(second, chat_id)
+    );
+    let (first_won, loser) = match (a["type"].as_str(), b["type"].as_str()) {
+        (Some("assigned"), Some("error")) => (true, b),
+        (Some("error"), Some("assigned")) => (false, a),
+        _ => panic!(
+            "round {round}: exactly one claim wins; got\n  {}: {a}\n  {}: {b}",
+            first.username, second.username
+        ),
+    };
+    assert_eq!(loser["code"], "already_claimed", "round {round}: {loser}");
+    first_won
+}
+
 /// A chatter who said hello and read `welcome` (returned) and the following `queued`/`joined`.
 pub struct Chatter {
     pub client: Client,
